@@ -1,0 +1,82 @@
+/* The container's init: released by the intermediate, it performs the steps in record order. */
+#include "init.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "process.h"
+#include "report.h"
+#include "rootfs.h"
+
+typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
+
+static const step_fn steps[] = {
+	[OP_BECOME_ROOT] = step_become_root,
+	[OP_OOM_SCORE_ADJ] = step_oom_score_adj,
+	[OP_HOSTNAME] = step_hostname,
+	[OP_DOMAINNAME] = step_domainname,
+	[OP_PROPAGATION] = step_propagation,
+	[OP_ROOTFS] = step_rootfs,
+	[OP_MOUNT] = step_mount,
+	[OP_REMOUNT] = step_remount,
+	[OP_PROPAGATE] = step_propagate,
+	[OP_MKNOD] = step_mknod,
+	[OP_SYMLINK] = step_symlink,
+	[OP_MASK] = step_mask,
+	[OP_READONLY] = step_readonly,
+	[OP_SYSCTL] = step_sysctl,
+	[OP_REMOUNT_ROOT] = step_remount_root,
+	[OP_PIVOT] = step_pivot,
+	[OP_RLIMIT] = step_rlimit,
+	[OP_USER] = step_user,
+	[OP_UMASK] = step_umask,
+	[OP_CWD] = step_cwd,
+	[OP_ENV] = step_env,
+	[OP_SYNC] = step_sync,
+	[OP_EXEC] = step_exec,
+};
+
+/*
+ * Nothing may happen before the intermediate has written the id maps (a new user namespace has no
+ * uid 0 until then). EOF means the intermediate failed, and has said why.
+ */
+static void wait_for_go(int gofd)
+{
+	char go[2];
+	ssize_t n;
+	do
+		n = read(gofd, go, sizeof go);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof go || go[0] != 'g' || go[1] != 'o')
+		_exit(1);
+	close(gofd);
+}
+
+noreturn void init_main(const struct plan *plan, int gofd, int fifofd)
+{
+	wait_for_go(gofd);
+	struct init_ctx ctx = { .plan = plan, .rootfd = -1, .fifofd = fifofd };
+	ctx.envp = calloc(plan->nenv + 1, sizeof *ctx.envp);
+	if (!ctx.envp) {
+		report_step("env", -1);
+		fail(ENOMEM, "calloc", "");
+		report_failure();
+		_exit(1);
+	}
+	/* Modes in the plan (mknod, created directories) are meant exactly; `umask` sets the container's. */
+	umask(0);
+	for (size_t i = 0; i < plan->nrecords; i++) {
+		const struct record *r = &plan->records[i];
+		if (!op_is_step(r->op))
+			continue;
+		report_step(r->name, r->index);
+		if (steps[r->op](&ctx, r) < 0) {
+			report_failure();
+			_exit(1);
+		}
+	}
+	/* check_order() guarantees an `exec`, and step_exec returns only on failure. */
+	_exit(1);
+}

@@ -1,0 +1,253 @@
+/*
+ * skiff-shim: performs a plan compiled by the engine (native/PLAN.md). This file is the parent: the
+ * command line, the exec fifo, the fork of the intermediate, and in --foreground the subreaper that
+ * forwards signals to the init and exits with its status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "intermediate.h"
+#include "plan.h"
+#include "report.h"
+
+#define SHIM_VERSION "0.1.0"
+
+struct options {
+	const char *plan;
+	int sync_fd;
+	bool foreground;
+};
+
+static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static noreturn void usage(const char *why)
+{
+	fprintf(stderr, "skiff-shim: %s\nusage: skiff-shim create --plan FILE --sync-fd N [--foreground]\n"
+			"       skiff-shim --version\n",
+		why);
+	exit(2);
+}
+
+static void print_version(void)
+{
+	const struct scmp_version *v = seccomp_version();
+	printf("skiff-shim %s (plan version 1, libseccomp %u.%u.%u)\n", SHIM_VERSION, v ? v->major : 0,
+	       v ? v->minor : 0, v ? v->micro : 0);
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	errno = 0;
+	long fd = strtol(s, &end, 10);
+	if (errno || !*s || *end || fd < 0 || fd > 1 << 20)
+		usage("--sync-fd takes an fd number");
+	return (int)fd;
+}
+
+static struct options parse_args(int argc, char **argv)
+{
+	struct options o = { .sync_fd = -1 };
+	if (argc < 2 || strcmp(argv[1], "create") != 0)
+		usage("the only command is `create`");
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc)
+			o.plan = argv[++i];
+		else if (strcmp(argv[i], "--sync-fd") == 0 && i + 1 < argc)
+			o.sync_fd = parse_fd(argv[++i]);
+		else if (strcmp(argv[i], "--foreground") == 0)
+			o.foreground = true;
+		else
+			usage("unknown or incomplete option");
+	}
+	if (!o.plan || o.sync_fd < 0)
+		usage("--plan and --sync-fd are required");
+	if (o.sync_fd <= STDERR_FILENO)
+		usage("--sync-fd must not be a standard stream");
+	/* The container must not inherit the engine's end of the protocol. */
+	if (fcntl(o.sync_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		fprintf(stderr, "skiff-shim: --sync-fd %d: %s\n", o.sync_fd, strerror(errno));
+		exit(1);
+	}
+	return o;
+}
+
+/* Preserved fds must exist now: otherwise an fd the shim opens could take the number and leak in. */
+static int check_preserved_fds(const struct plan *plan)
+{
+	if (plan->preserve)
+		report_step(plan->preserve->name, plan->preserve->index);
+	for (unsigned int fd = 3; fd < 3 + plan->preserve_fds; fd++) {
+		if (fcntl((int)fd, F_GETFD) < 0) {
+			char shown[32];
+			snprintf(shown, sizeof shown, "fd %u", fd);
+			return fail(errno, "fcntl", shown);
+		}
+	}
+	return 0;
+}
+
+/* Made by the shim, opened before the init exists, so that `start` can never write into nothing. */
+static int open_fifo(const struct plan *plan)
+{
+	const char *path = plan->fifo->argv[0];
+	report_step(plan->fifo->name, plan->fifo->index);
+	if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+		return fail(errno, "mkfifo", path);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "open", path);
+	struct stat st;
+	int rc = fd;
+	if (fstat(fd, &st) < 0)
+		rc = fail(errno, "fstat", path);
+	else if (!S_ISFIFO(st.st_mode))
+		rc = failf(EEXIST, "mkfifo", path, "exists and is not a fifo");
+	if (rc < 0)
+		close(fd);
+	return rc;
+}
+
+/* The intermediate reports its own failures; one killed by a signal (a crash) could not. */
+static int intermediate_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) == 0 ? 0 : 1;
+	report_step("intermediate", -1);
+	failf(EINTR, "waitpid", "", "the intermediate process was killed by signal %d (%s)", WTERMSIG(status),
+	      strsignal(WTERMSIG(status)));
+	report_failure();
+	return 1;
+}
+
+static int wait_intermediate(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return intermediate_status(status);
+}
+
+/* The init's pid, from the intermediate; 0 when it failed before it could clone. */
+static pid_t read_init_pid(int fd)
+{
+	pid_t pid;
+	ssize_t n;
+	do
+		n = read(fd, &pid, sizeof pid);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == (ssize_t)sizeof pid ? pid : 0;
+}
+
+static int exit_code(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/*
+ * --foreground: the shim stays the init's parent (a subreaper gets it when the intermediate exits),
+ * forwards signals to it, reaps whatever is reparented here, and exits as the container did.
+ */
+static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
+{
+	pid_t init = read_init_pid(pid_r);
+	if (init == 0) {
+		int rc = wait_intermediate(intermediate);
+		return rc ? rc : 1;
+	}
+	for (;;) {
+		siginfo_t info;
+		int sig = sigwaitinfo(waited, &info);
+		if (sig < 0)
+			continue; /* EINTR only: every signal we take is in `waited` */
+		if (sig != SIGCHLD) {
+			kill(init, sig);
+			continue;
+		}
+		int status;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid == intermediate) {
+				if (intermediate_status(status) != 0)
+					return 1;
+				/* Its work is done: the engine must see EOF on the sync socket once the init has. */
+				report_close();
+			} else if (pid == init) {
+				return exit_code(status);
+			}
+		}
+	}
+}
+
+static void block_signals(sigset_t *waited, sigset_t *old)
+{
+	sigemptyset(waited);
+	for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+		sigaddset(waited, forwarded_signals[i]);
+	sigaddset(waited, SIGCHLD);
+	sigprocmask(SIG_BLOCK, waited, old);
+}
+
+static int create(const struct options *o, struct plan *plan)
+{
+	if (plan_load(o->plan, plan) < 0 || check_preserved_fds(plan) < 0)
+		return report_failure(), 1;
+	int fifofd = open_fifo(plan);
+	if (fifofd < 0)
+		return report_failure(), 1;
+
+	report_step("shim", -1);
+	sigset_t waited, old;
+	sigprocmask(SIG_SETMASK, NULL, &old);
+	if (o->foreground) {
+		/* Blocked before the fork, so that no signal or child exit slips by before sigwaitinfo. */
+		block_signals(&waited, &old);
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			return fail(errno, "prctl", "PR_SET_CHILD_SUBREAPER"), report_failure(), 1;
+	}
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return fail(errno, "pipe2", ""), report_failure(), 1;
+	pid_t child = fork();
+	if (child < 0)
+		return fail(errno, "fork", ""), report_failure(), 1;
+	if (child == 0) {
+		close(pipefd[0]);
+		struct intermediate_args args = { .plan = plan, .fifofd = fifofd, .pidfd_w = pipefd[1], .parent_mask = old };
+		intermediate_main(&args);
+	}
+	close(pipefd[1]);
+	close(fifofd); /* only the init may hold the read end, so that `start` fails when it is gone */
+	if (o->foreground)
+		return foreground(child, pipefd[0], &waited);
+	/* Open until the intermediate is gone: its pid write must not die of SIGPIPE. */
+	int rc = wait_intermediate(child);
+	close(pipefd[0]);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		print_version();
+		return 0;
+	}
+	struct options o = parse_args(argc, argv);
+	report_set_fd(o.sync_fd);
+	struct plan plan;
+	int rc = create(&o, &plan);
+	plan_free(&plan); /* the parent returns from main: LeakSanitizer checks it */
+	return rc;
+}

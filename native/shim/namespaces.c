@@ -1,0 +1,124 @@
+/* Namespaces of the init: what the intermediate does before and right after clone3. */
+#include "namespaces.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "report.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* The first version of struct clone_args (CLONE_ARGS_SIZE_VER0); linux/sched.h clashes with sched.h. */
+struct clone_args_v0 {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+};
+
+int namespaces_join(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nrecords; i++) {
+		const struct record *r = &plan->records[i];
+		if (r->op != OP_JOIN)
+			continue;
+		report_step(r->name, r->index);
+		const char *path = r->argv[1];
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(errno, "open", path);
+		int rc = setns(fd, r->ns_flag);
+		int err = errno;
+		close(fd);
+		if (rc < 0)
+			return failf(err, "setns", path, "join %s namespace", r->argv[0]);
+	}
+	return 0;
+}
+
+/* Writes text to a file under procfd (the host's /proc, opened before any join changed what /proc is). */
+static int write_proc(int procfd, const char *name, const char *text)
+{
+	char shown[80];
+	snprintf(shown, sizeof shown, "/proc/%s", name);
+	int fd = openat(procfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "open", shown);
+	size_t len = strlen(text);
+	ssize_t n;
+	do
+		n = write(fd, text, len);
+	while (n < 0 && errno == EINTR);
+	int err = n < 0 ? errno : 0;
+	close(fd);
+	if (err)
+		return fail(err, "write", shown);
+	/* A map or offsets file takes the text in one write; a short one would be a partial map. */
+	if ((size_t)n != len)
+		return failf(EIO, "write", shown, "short write (%zd of %zu bytes)", n, len);
+	return 0;
+}
+
+int timens_enter(const struct plan *plan, int procfd)
+{
+	const struct record *r = plan->timens;
+	if (!r)
+		return 0;
+	report_step(r->name, r->index);
+	if (unshare(CLONE_NEWTIME) < 0)
+		return failf(errno, "unshare", "", "unshare(CLONE_NEWTIME)");
+	/* No offsets: a new time namespace with the host's clocks; there is nothing to write. */
+	if (!r->argv[0][0])
+		return 0;
+	return write_proc(procfd, "self/timens_offsets", r->argv[0]);
+}
+
+pid_t clone_init(const struct plan *plan)
+{
+	if (plan->clone)
+		report_step(plan->clone->name, plan->clone->index);
+	else
+		report_step("clone", -1);
+	/* Fork-like (no stack given): the child continues here, on a copy of this stack. */
+	struct clone_args_v0 args = {
+		.flags = plan->clone_flags,
+		.exit_signal = SIGCHLD,
+	};
+	long pid = syscall(SYS_clone3, &args, sizeof args);
+	if (pid < 0)
+		return failf(errno, "clone3", "", "clone3(flags=%#llx)", (unsigned long long)plan->clone_flags);
+	return (pid_t)pid;
+}
+
+static int write_map(int procfd, pid_t init, const struct record *r, const char *file)
+{
+	if (!r)
+		return 0;
+	report_step(r->name, r->index);
+	char name[64];
+	snprintf(name, sizeof name, "%d/%s", init, file);
+	return write_proc(procfd, name, r->argv[0]);
+}
+
+int id_maps_write(const struct plan *plan, int procfd, pid_t init)
+{
+	/* setgroups must be settled before the gid map, which fixes it for good. */
+	if (write_map(procfd, init, plan->setgroups, "setgroups") < 0 ||
+	    write_map(procfd, init, plan->gidmap, "gid_map") < 0 ||
+	    write_map(procfd, init, plan->uidmap, "uid_map") < 0)
+		return -1;
+	return 0;
+}

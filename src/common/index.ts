@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './fs.ts';
+export * from './logger.ts';
+export * from './paths.ts';
+export * from './proc.ts';

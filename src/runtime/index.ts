@@ -1,0 +1,3 @@
+export { type CreatedContainer, type CreateOptions, Runtime, type RuntimeOptions } from './lifecycle.ts';
+export { parseSignal } from './signals.ts';
+export type { ContainerRecord } from './state.ts';

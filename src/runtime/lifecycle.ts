@@ -1,0 +1,323 @@
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { constants as osConstants, userInfo } from 'node:os';
+import path from 'node:path';
+import {
+  failedPrecondition,
+  hasErrno,
+  invalidArgument,
+  type Logger,
+  readProcStat,
+  runtimeFailure,
+  SkiffError,
+  signalProcess,
+  silentLogger,
+  syscallError,
+  waitForProcessExit,
+  writeFileAtomic,
+} from '../common/index.ts';
+import type { ContainerStatus, DeviceCgroup, Resources, Spec, State } from '../oci/index.ts';
+import { parseSpec } from '../oci/index.ts';
+import {
+  type Cgroup,
+  cgroupRecord,
+  cgroupViews,
+  createCgroup,
+  destroyCgroup,
+  detectLayout,
+  killCgroup,
+  loadCgroup,
+} from './cgroups/index.ts';
+import { compilePlan, encodePlan } from './plan/index.ts';
+import { type ContainerStdio, launchShim } from './shim.ts';
+import { type ContainerRecord, StateStore } from './state.ts';
+
+export interface CreateOptions {
+  id: string;
+  /** Bundle directory (holds config.json); default: the current directory. */
+  bundle?: string;
+  pidFile?: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+  /** The container's stdin, stdout, stderr (default: this process's). */
+  stdio?: ContainerStdio;
+  /** Keep the shim as the init's parent and let the caller wait for the container's exit. */
+  foreground?: boolean;
+}
+
+export interface CreatedContainer {
+  record: ContainerRecord;
+  /** In foreground mode: resolves to the container's exit status (code, or 128 + signal). */
+  exit?: Promise<number>;
+}
+
+export interface RuntimeOptions {
+  /** State directory (runc's --root). */
+  root: string;
+  logger?: Logger;
+}
+
+/** Time allowed for a killed container to die before `delete --force` gives up. */
+const KILL_TIMEOUT_MS = 10_000;
+
+/**
+ * The OCI runtime as a library: the lifecycle operations of the OCI Runtime Specification over
+ * bundles. The runc-compatible CLI (./cli) and the engine call the same methods.
+ */
+export class Runtime {
+  readonly store: StateStore;
+  private readonly log: Logger;
+
+  constructor(options: RuntimeOptions) {
+    this.store = new StateStore(options.root);
+    this.log = options.logger ?? silentLogger;
+  }
+
+  async create(options: CreateOptions): Promise<CreatedContainer> {
+    const bundle = path.resolve(options.bundle ?? '.');
+    const spec = await loadSpec(bundle);
+    const dir = await this.store.reserve(options.id);
+    const record: ContainerRecord = {
+      id: options.id,
+      bundle,
+      rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: spec.annotations ?? {},
+    };
+    let cgroup: Cgroup | undefined;
+    try {
+      await this.store.write(record);
+      assertRootfs(record.rootfs);
+      const layout = await detectLayout();
+      cgroup = await createCgroup(layout, {
+        cgroupsPath: spec.linux?.cgroupsPath,
+        containerId: options.id,
+        resources: withDefaultDevices(spec.linux?.resources),
+      });
+      for (const warning of cgroup.warnings) this.log.warn(warning, { id: options.id });
+      record.cgroup = cgroupRecord(cgroup);
+      await this.store.write(record);
+
+      const plan = compilePlan({
+        spec,
+        bundle,
+        fifo: this.store.fifo(options.id),
+        preserveFds: options.preserveFds ?? 0,
+        noPivot: options.noPivot ?? false,
+        cgroupProcs: cgroup.procsFiles,
+        cgroupViews: cgroupViews(layout, cgroup),
+        isDirectory,
+      });
+      const planFile = path.join(dir, 'plan');
+      await writeFileAtomic(planFile, encodePlan(plan));
+      this.log.debug('starting skiff-shim', { id: options.id, plan: planFile });
+
+      const shim = await launchShim({
+        planFile,
+        foreground: options.foreground ?? false,
+        preserveFds: options.preserveFds ?? 0,
+        ...(options.stdio ? { stdio: options.stdio } : {}),
+      });
+      record.pid = shim.pid;
+      record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
+      await this.store.write(record);
+      if (options.pidFile) await writeFileAtomic(path.resolve(options.pidFile), `${shim.pid}`, 0o644);
+      return { record, ...(options.foreground ? { exit: exitStatus(shim.child) } : {}) };
+    } catch (err) {
+      await this.discard(record, cgroup);
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    const record = await this.store.read(id);
+    const status = await this.store.status(record);
+    if (status !== 'created') {
+      throw failedPrecondition(`cannot start container "${id}": it is ${status}, not created`);
+    }
+    const fifo = this.store.fifo(id);
+    let fd: number;
+    try {
+      // Non-blocking: if the init is no longer waiting on the fifo, fail now rather than hang.
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if (hasErrno(err, 'ENXIO'))
+        throw failedPrecondition(`cannot start container "${id}": its init is gone`);
+      throw syscallError('open', fifo, err);
+    }
+    try {
+      writeSync(fd, '0');
+    } finally {
+      closeSync(fd);
+    }
+    await rm(fifo, { force: true });
+    record.started = true;
+    await this.store.write(record);
+  }
+
+  async state(id: string): Promise<State> {
+    return this.store.ociState(await this.store.read(id));
+  }
+
+  async list(): Promise<State[]> {
+    const states: State[] = [];
+    for (const id of await this.store.ids()) {
+      try {
+        states.push(await this.state(id));
+      } catch (err) {
+        // A container half-deleted by a concurrent command is not an error for `list`.
+        if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
+      }
+    }
+    return states;
+  }
+
+  async kill(id: string, signal: NodeJS.Signals | number, options: { all?: boolean } = {}): Promise<void> {
+    const record = await this.store.read(id);
+    const status = await this.store.status(record);
+    if (status !== 'created' && status !== 'running') {
+      throw failedPrecondition(`cannot kill container "${id}": it is ${status}`);
+    }
+    if (options.all) {
+      const layout = await detectLayout();
+      if (!record.cgroup) throw failedPrecondition(`container "${id}" has no cgroup to signal`);
+      await killCgroup(loadCgroup(layout, record.cgroup), signal);
+      return;
+    }
+    signalProcess(record.pid!, signal);
+  }
+
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const record = await this.store.read(id);
+    const status = await this.store.status(record);
+    if ((status === 'running' || status === 'creating') && !options.force) {
+      throw failedPrecondition(
+        `cannot delete container "${id}": it is ${status}; stop it first or use --force`,
+      );
+    }
+    if (status !== 'stopped' && record.pid !== undefined) {
+      // As runc: a created container is killed and removed; a running one only with --force.
+      await this.killAndWait(record);
+    }
+    if (record.cgroup) {
+      const cgroup = loadCgroup(await detectLayout(), record.cgroup);
+      await killCgroup(cgroup, 'SIGKILL');
+      await destroyCgroup(cgroup);
+    }
+    await this.store.remove(id);
+  }
+
+  /** create + start; in foreground, waits for the exit and deletes the container (runc run). */
+  async run(options: CreateOptions & { keep?: boolean }): Promise<number | undefined> {
+    const created = await this.create(options);
+    try {
+      await this.start(options.id);
+    } catch (err) {
+      await this.delete(options.id, { force: true });
+      throw err;
+    }
+    if (!created.exit) return undefined;
+    const status = await created.exit;
+    if (!options.keep) await this.delete(options.id, { force: true });
+    return status;
+  }
+
+  async status(id: string): Promise<ContainerStatus> {
+    return this.store.status(await this.store.read(id));
+  }
+
+  private async killAndWait(record: ContainerRecord): Promise<void> {
+    signalProcess(record.pid!, 'SIGKILL');
+    if (!(await waitForProcessExit(record.pid!, record.pidStartTime, KILL_TIMEOUT_MS))) {
+      throw runtimeFailure(`container "${record.id}" (pid ${record.pid}) did not die after SIGKILL`);
+    }
+  }
+
+  /** Undoes a failed create: nothing of it may remain. */
+  private async discard(record: ContainerRecord, cgroup: Cgroup | undefined): Promise<void> {
+    try {
+      if (record.pid !== undefined) await this.killAndWait(record);
+      if (cgroup) {
+        await killCgroup(cgroup, 'SIGKILL');
+        await destroyCgroup(cgroup);
+      }
+    } catch (err) {
+      this.log.error('cleanup after a failed create left something behind', {
+        id: record.id,
+        error: String(err),
+      });
+    }
+    await this.store.remove(record.id);
+  }
+}
+
+// The device nodes every container gets (../plan/compile.ts) must also pass the devices cgroup,
+// after the config's own rules, as runc's AllowedDevices.
+const DEFAULT_ALLOWED_DEVICES: DeviceCgroup[] = [
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+function withDefaultDevices(resources: Resources | undefined): Resources | undefined {
+  if (!resources?.devices) return resources;
+  return { ...resources, devices: [...resources.devices, ...DEFAULT_ALLOWED_DEVICES] };
+}
+
+async function loadSpec(bundle: string): Promise<Spec> {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (hasErrno(err, 'ENOENT')) {
+      throw invalidArgument(
+        `no config.json in bundle \`${bundle}\`: pass --bundle, or write one with \`spec\``,
+      );
+    }
+    throw syscallError('read', file, err);
+  }
+  return parseSpec(text, file);
+}
+
+function assertRootfs(rootfs: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch (err) {
+    throw new SkiffError('NotFound', `rootfs \`${rootfs}\` does not exist: check root.path in config.json`, {
+      cause: err,
+    });
+  }
+  if (!isDir)
+    throw invalidArgument(`rootfs \`${rootfs}\` is not a directory: check root.path in config.json`);
+}
+
+function isDirectory(hostPath: string): boolean {
+  try {
+    return statSync(hostPath).isDirectory();
+  } catch (err) {
+    throw new SkiffError('NotFound', `bind mount source \`${hostPath}\` does not exist`, { cause: err });
+  }
+}
+
+function exitStatus(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve(code ?? 128 + (signal ? osSignalNumber(signal) : 0));
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode, child.signalCode);
+    else child.once('exit', done);
+  });
+}
+
+function osSignalNumber(signal: NodeJS.Signals): number {
+  return osConstants.signals[signal] ?? 0;
+}

@@ -1,0 +1,3 @@
+export { type CgroupView, type CompileInput, compilePlan } from './compile.ts';
+export { encodePlan } from './encode.ts';
+export type { Plan, PlanStep } from './types.ts';

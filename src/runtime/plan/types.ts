@@ -1,0 +1,64 @@
+/**
+ * The plan: everything `skiff-shim` performs, decided in TypeScript (see native/PLAN.md).
+ * Set-up fields are consumed before the init exists; `steps` run in the init, in order.
+ */
+
+export type NamespaceType = 'user' | 'mnt' | 'pid' | 'net' | 'ipc' | 'uts' | 'cgroup' | 'time';
+
+export interface PlanSetup {
+  /** `cgroup.procs` files the intermediate joins before it clones the init. */
+  cgroupProcs: string[];
+  /** Namespaces to join, in order (user first). */
+  joins: { type: NamespaceType; path: string }[];
+  /** CLONE_NEW* flags for clone3 (never CLONE_NEWTIME). */
+  cloneFlags: number;
+  /** Offsets text for a new time namespace, or undefined when the time namespace is not new. */
+  timeOffsets?: string | undefined;
+  uidMap?: string | undefined;
+  gidMap?: string | undefined;
+  setgroups?: 'allow' | 'deny' | undefined;
+  fifo: string;
+  preserveFds: number;
+}
+
+export type CreateKind = 'dir' | 'file' | 'none';
+export type PivotMode = 'pivot_root' | 'move';
+
+export type PlanStep =
+  | { op: 'become-root' }
+  | { op: 'oom-score-adj'; value: number }
+  | { op: 'hostname'; name: string }
+  | { op: 'domainname'; name: string }
+  | { op: 'propagation'; flags: number }
+  | { op: 'rootfs'; path: string }
+  | {
+      op: 'mount';
+      source: string;
+      destination: string;
+      fstype: string;
+      flags: number;
+      data: string;
+      create: CreateKind;
+    }
+  | { op: 'remount'; destination: string; flags: number }
+  | { op: 'propagate'; destination: string; flags: number }
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number; uid: number; gid: number }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'mask'; path: string }
+  | { op: 'readonly'; path: string }
+  | { op: 'sysctl'; key: string; value: string }
+  | { op: 'remount-root'; flags: number }
+  | { op: 'pivot'; mode: PivotMode }
+  | { op: 'rlimit'; resource: number; soft: bigint; hard: bigint }
+  | { op: 'user'; uid: number; gid: number; additionalGids: number[] }
+  | { op: 'umask'; mask: number }
+  | { op: 'cwd'; path: string }
+  | { op: 'env'; entry: string }
+  | { op: 'sync'; name: string }
+  | { op: 'exec'; args: string[] };
+
+export interface Plan {
+  version: 1;
+  setup: PlanSetup;
+  steps: PlanStep[];
+}

@@ -1,0 +1,155 @@
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { runtimeFailure, SkiffError } from '../common/index.ts';
+
+/** A message of the shim's sync protocol (native/PLAN.md, "Messages"). */
+export type ShimMessage =
+  | { type: 'pid'; pid: number }
+  | { type: 'created' }
+  | { type: 'sync'; name: string }
+  | {
+      type: 'error';
+      step: string;
+      index?: number;
+      path?: string;
+      errno?: string;
+      code?: number;
+      message: string;
+    };
+
+/** Each of the container's standard streams: an fd of this process, or inherited / discarded. */
+export type ContainerStdio = readonly [
+  number | 'inherit' | 'ignore',
+  number | 'inherit' | 'ignore',
+  number | 'inherit' | 'ignore',
+];
+
+export interface ShimOptions {
+  planFile: string;
+  foreground: boolean;
+  /** fds of this process passed to the container as 3, 4, … (runc's --preserve-fds). */
+  preserveFds: number;
+  /** The container's stdin, stdout and stderr (default: this process's). */
+  stdio?: ContainerStdio;
+  /** Answers `sync` steps (hooks); resolve to continue, reject to abort the create. */
+  onSync?: (name: string, pid: number | undefined) => Promise<void>;
+}
+
+export interface LaunchedShim {
+  pid: number;
+  /** The shim process; in foreground mode it exits with the container's status. */
+  child: ChildProcess;
+}
+
+let shimPathCache: string | undefined;
+
+/** The shim binary: $SKIFF_SHIM, or native/build/skiff-shim of this checkout. */
+export function shimPath(): string {
+  if (process.env.SKIFF_SHIM) return process.env.SKIFF_SHIM;
+  if (shimPathCache) return shimPathCache;
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 5; i++) {
+    const candidate = path.join(dir, 'native', 'build', 'skiff-shim');
+    if (existsSync(candidate)) {
+      shimPathCache = candidate;
+      return candidate;
+    }
+    dir = path.dirname(dir);
+  }
+  throw new SkiffError('FailedPrecondition', 'skiff-shim not found: run `make setup` to build native/');
+}
+
+/**
+ * Starts `skiff-shim create` and follows its reports until the init is created (and has closed its
+ * end of the sync socket). Rejects with the shim's own error, which names the step, path and errno.
+ */
+export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
+  const syncFd = 3 + options.preserveFds;
+  const stdio: StdioOptions = [...(options.stdio ?? ['inherit', 'inherit', 'inherit'])];
+  for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
+  stdio.push('pipe');
+  const args = ['create', '--plan', options.planFile, '--sync-fd', String(syncFd)];
+  if (options.foreground) args.push('--foreground');
+  const child = spawn(shimPath(), args, { stdio });
+  const socket = child.stdio[syncFd] as Readable & { write(data: string): boolean };
+
+  let pid: number | undefined;
+  let failure: SkiffError | undefined;
+  let created = false;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(runtimeFailure(`start skiff-shim: ${err.message}`, err))),
+  );
+
+  const follow = async () => {
+    for await (const message of readMessages(socket)) {
+      if (message.type === 'pid') pid = message.pid;
+      else if (message.type === 'created') created = true;
+      else if (message.type === 'error') failure ??= shimError(message);
+      else if (message.type === 'sync') {
+        try {
+          await options.onSync?.(message.name, pid);
+          socket.write('1');
+        } catch (err) {
+          failure ??= err instanceof SkiffError ? err : runtimeFailure(String(err), err);
+          socket.write('0');
+        }
+      }
+    }
+  };
+  await Promise.race([follow(), spawnFailed]);
+
+  // Without --foreground the shim exits once the init runs on its own; its status tells of failures
+  // that happened before the init could report anything.
+  if (!options.foreground) {
+    const code = await exited;
+    if (!failure && code !== 0) failure = runtimeFailure(`skiff-shim exited with status ${code}`);
+  }
+  if (!failure && (!created || pid === undefined)) {
+    failure = runtimeFailure('container init exited before it was created (no report from skiff-shim)');
+  }
+  if (failure) {
+    if (pid !== undefined) killQuietly(pid);
+    if (options.foreground) child.kill('SIGKILL');
+    throw failure;
+  }
+  return { pid: pid!, child };
+}
+
+async function* readMessages(socket: Readable): AsyncGenerator<ShimMessage> {
+  let buffered = '';
+  for await (const chunk of socket) {
+    buffered += chunk.toString();
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim()) yield parseMessage(line);
+      newline = buffered.indexOf('\n');
+    }
+  }
+  if (buffered.trim()) yield parseMessage(buffered);
+}
+
+function parseMessage(line: string): ShimMessage {
+  try {
+    return JSON.parse(line) as ShimMessage;
+  } catch (err) {
+    throw runtimeFailure(`skiff-shim sent a malformed report: ${JSON.stringify(line)}`, err);
+  }
+}
+
+function shimError(message: Extract<ShimMessage, { type: 'error' }>): SkiffError {
+  const kind = message.errno === 'ENOENT' ? 'NotFound' : 'RuntimeFailure';
+  return new SkiffError(kind, message.message, { cause: message });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone: nothing to kill.
+  }
+}

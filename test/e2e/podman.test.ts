@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { SKIFF_RUNTIME } from '../helpers/cli.ts';
+import { makeRootfs, tempDir } from '../helpers/rootfs.ts';
+
+const IMAGE = 'localhost/skiff-busybox:latest';
+
+/**
+ * Podman (Debian's) drives skiff-runtime through conmon: a real client of the runc command line.
+ * Storage and run state live in a temporary directory so that nothing of the host's podman is touched.
+ */
+function podmanHarness() {
+  const work = tempDir('skiff-podman-');
+  const conf = path.join(work.dir, 'containers.conf');
+  writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
+  const base = [
+    '--root',
+    path.join(work.dir, 'storage'),
+    '--runroot',
+    path.join(work.dir, 'run'),
+    '--storage-driver',
+    'vfs',
+    '--cgroup-manager',
+    'cgroupfs',
+    '--events-backend',
+    'none',
+    '--runtime',
+    SKIFF_RUNTIME,
+  ];
+  const podman = (args: string[]) =>
+    spawnSync('podman', [...base, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, CONTAINERS_CONF: conf },
+      timeout: 120_000,
+    });
+  const rootfs = makeRootfs(path.join(work.dir, 'rootfs'));
+  const tar = path.join(work.dir, 'rootfs.tar');
+  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  const imported = podman(['import', tar, IMAGE]);
+  assert.equal(imported.status, 0, imported.stderr);
+  return {
+    podman,
+    cleanup: () => {
+      podman(['rm', '--all', '--force']);
+      // Storage may hold read-only layers; podman removes what it made.
+      podman(['system', 'reset', '--force']);
+      work.cleanup();
+    },
+  };
+}
+
+test('podman run --rm through skiff-runtime', (t) => {
+  const { podman, cleanup } = podmanHarness();
+  t.after(cleanup);
+  const result = podman([
+    'run',
+    '--rm',
+    IMAGE,
+    '/bin/sh',
+    '-c',
+    'echo "hello from $(hostname)"; /probe pid; exit 4',
+  ]);
+  assert.equal(result.status, 4, result.stderr);
+  assert.match(result.stdout, /^hello from [0-9a-f]{12}$/m);
+  assert.match(result.stdout, /^pid=1 /m);
+  const left = podman(['ps', '--all', '--quiet']);
+  assert.equal(left.stdout.trim(), '', 'the container was removed');
+});
+
+test('podman run --detach, logs, stop and rm through skiff-runtime', (t) => {
+  const { podman, cleanup } = podmanHarness();
+  t.after(cleanup);
+  const run = podman([
+    'run',
+    '--detach',
+    '--name',
+    'sleeper',
+    IMAGE,
+    '/bin/sh',
+    '-c',
+    'echo started; exec sleep 60',
+  ]);
+  assert.equal(run.status, 0, run.stderr);
+  const inspect = podman(['inspect', '--format', '{{.State.Status}}', 'sleeper']);
+  assert.equal(inspect.stdout.trim(), 'running');
+  assert.equal(podman(['stop', '--time', '1', 'sleeper']).status, 0);
+  assert.match(podman(['logs', 'sleeper']).stdout, /started/);
+  assert.equal(podman(['rm', 'sleeper']).status, 0);
+});
