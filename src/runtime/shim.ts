@@ -143,7 +143,9 @@ function parseMessage(line: string): ShimMessage {
 
 function shimError(message: Extract<ShimMessage, { type: 'error' }>): SkiffError {
   const kind = message.errno === 'ENOENT' ? 'NotFound' : 'RuntimeFailure';
-  return new SkiffError(kind, message.message, { cause: message });
+  // The errno name is what people search for and what runc prints; keep it next to strerror's text.
+  const text = message.errno ? `${message.message} (${message.errno})` : message.message;
+  return new SkiffError(kind, text, { cause: message });
 }
 
 function killQuietly(pid: number): void {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { OCI_RUNTIME_SPEC_VERSION } from '../../src/oci/index.ts';
 import { makeBundle, uniqueId } from '../helpers/bundle.ts';
-import { skiffRuntime } from '../helpers/cli.ts';
+import { skiffRuntime, skiffRuntimeToFiles } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/rootfs.ts';
 
 test("spec writes runc's default config.json and refuses to overwrite it", (t) => {
@@ -36,7 +36,17 @@ test('create, start, state, list, kill and delete from the command line', (t) =>
   const pidFile = path.join(bundle.dir, 'pid');
   const rt = (...args: string[]) => skiffRuntime(['--root', state.dir, ...args]);
 
-  assert.equal(rt('create', '--bundle', bundle.dir, '--pid-file', pidFile, id).status, 0);
+  const create = skiffRuntimeToFiles([
+    '--root',
+    state.dir,
+    'create',
+    '--bundle',
+    bundle.dir,
+    '--pid-file',
+    pidFile,
+    id,
+  ]);
+  assert.equal(create.status, 0, create.stderr);
   const created = JSON.parse(rt('state', id).stdout);
   assert.equal(created.status, 'created');
   assert.equal(created.id, id);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultSpec, type Spec } from '../../src/oci/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
@@ -24,6 +24,8 @@ export function uniqueId(prefix = 'skiff-test'): string {
  */
 export function makeBundle(args: string[] = ['/probe', 'pid'], edit?: (spec: Spec) => void): TestBundle {
   const { dir, cleanup } = tempDir('skiff-bundle-');
+  // mkdtemp makes it 0700; ids mapped in a user namespace must still reach the rootfs below it.
+  chmodSync(dir, 0o755);
   const rootfs = makeRootfs(path.join(dir, 'rootfs'));
   const spec = defaultSpec({ rootless: false });
   spec.process!.terminal = false;

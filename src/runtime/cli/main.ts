@@ -301,7 +301,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 1 : 0;
     }
     const spec = COMMANDS[command];
-    if (!spec) throw invalidArgument(`unknown command "${command}"\n${USAGE}`);
+    if (!spec) throw invalidArgument(`unknown command "${command}" (skiff-runtime --help lists them)`);
     const runtime = new Runtime({ root: globals.root, logger });
     return await spec.run(runtime, args, globals);
   } catch (err) {
@@ -312,9 +312,11 @@ export async function main(argv: string[]): Promise<number> {
 
 function reportError(err: unknown, logger: Logger, globals: GlobalOptions): void {
   const message = err instanceof Error ? err.message : String(err);
-  logger.error(message);
+  const misuse = err instanceof SkiffError && err.kind === 'InvalidArgument';
+  // A wrong command line is for the person typing it: plain text, as runc prints "Incorrect Usage".
+  if (!misuse || globals.log) logger.error(message);
   // With --log the caller (podman, conmon) reads the file; people running us by hand read stderr.
-  if (globals.log) process.stderr.write(`skiff-runtime: ${message}\n`);
+  if (misuse || globals.log) process.stderr.write(`skiff-runtime: ${message}\n`);
   if (globals.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
 }
 
