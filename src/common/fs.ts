@@ -1,14 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 
-/** Writes a file so that readers see either the old or the whole new content, never a part. */
+let tmpCounter = 0;
+
+/**
+ * Writes a file so that readers see either the old or the whole new content, never a part.
+ * Synchronous: skiff's small records live on tmpfs (/run) where a write never waits on a disk.
+ */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  // Unique per process and per call: concurrent writers never share a temporary file.
+  const tmp = `${file}.${process.pid}.${++tmpCounter}.tmp`;
   try {
-    await writeFile(tmp, data, { mode });
-    await rename(tmp, file);
+    writeFileSync(tmp, data, { mode });
+    renameSync(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { hasErrno } from './errors.ts';
 
 export type ProcessLiveness = 'alive' | 'zombie' | 'gone';
@@ -12,7 +12,8 @@ interface ProcStat {
 export async function readProcStat(pid: number): Promise<ProcStat | undefined> {
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // procfs is in memory: a synchronous read is cheaper than a trip through libuv's thread pool.
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (err) {
     if (hasErrno(err, 'ENOENT', 'ESRCH')) return undefined;
     throw err;

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, statSync, writeSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { closeSync, constants, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { constants as osConstants, userInfo } from 'node:os';
 import path from 'node:path';
 import {
@@ -83,7 +83,8 @@ export class Runtime {
       bundle,
       rootfs: path.resolve(bundle, spec.root?.path ?? 'rootfs'),
       created: new Date().toISOString(),
-      owner: userInfo().username,
+      // uid 0 is root everywhere; anyone else is looked up (NSS costs a millisecond at start-up).
+      owner: process.getuid?.() === 0 ? 'root' : userInfo().username,
       annotations: spec.annotations ?? {},
     };
     let cgroup: Cgroup | undefined;
@@ -152,7 +153,7 @@ export class Runtime {
     } finally {
       closeSync(fd);
     }
-    await rm(fifo, { force: true });
+    rmSync(fifo, { force: true });
     record.started = true;
     await this.store.write(record);
   }

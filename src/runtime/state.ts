@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+// The state lives on tmpfs (/run): synchronous calls never wait on a disk and skip libuv's thread pool.
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   alreadyExists,
@@ -57,9 +58,9 @@ export class StateStore {
   /** Claims the id: fails if a container of that name exists. */
   async reserve(id: string): Promise<string> {
     const dir = this.dir(id);
-    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      await mkdir(dir, { mode: 0o711 });
+      mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
       if (hasErrno(err, 'EEXIST')) throw alreadyExists(`container "${id}" already exists`);
       throw syscallError('mkdir', dir, err);
@@ -75,7 +76,7 @@ export class StateStore {
     const file = path.join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if (hasErrno(err, 'ENOENT')) throw notFound(`container "${id}" does not exist`);
       throw syscallError('read', file, err);
@@ -84,12 +85,12 @@ export class StateStore {
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    rmSync(this.dir(id), { recursive: true, force: true });
   }
 
   async ids(): Promise<string[]> {
     try {
-      const entries = await readdir(this.root, { withFileTypes: true });
+      const entries = readdirSync(this.root, { withFileTypes: true });
       return entries.filter((e) => e.isDirectory()).map((e) => e.name);
     } catch (err) {
       if (hasErrno(err, 'ENOENT')) return [];
@@ -126,7 +127,7 @@ export class StateStore {
 
 async function exists(file: string): Promise<boolean> {
   try {
-    await stat(file);
+    statSync(file);
     return true;
   } catch {
     return false;

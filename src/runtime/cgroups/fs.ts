@@ -1,5 +1,15 @@
-import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, rmdir } from 'node:fs/promises';
+// cgroupfs lives in the kernel and never waits on a disk: its calls are made synchronously, which
+// costs microseconds, where each promise-based call would hop through libuv's thread pool.
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { errnoOf, failedPrecondition, hasErrno, syscallError } from '../../common/index.ts';
 
@@ -26,7 +36,7 @@ export interface WritePlan {
 export async function readCgroupFile(dir: string, file: string): Promise<string> {
   const full = path.join(dir, file);
   try {
-    return await readFile(full, 'utf8');
+    return readFileSync(full, 'utf8');
   } catch (err) {
     throw syscallError('read', full, err);
   }
@@ -38,21 +48,21 @@ export async function readCgroupFile(dir: string, file: string): Promise<string>
  */
 export async function writeCgroupFile(dir: string, file: string, value: string): Promise<void> {
   const full = path.join(dir, file);
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(full, constants.O_WRONLY);
-    await handle.write(value);
+    fd = openSync(full, constants.O_WRONLY);
+    writeSync(fd, value);
   } catch (err) {
     throw syscallError('write', full, err);
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
 export async function gatherFacts(dir: string, wanted: readonly string[]): Promise<DirFacts> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = readdirSync(dir);
   } catch (err) {
     throw syscallError('readdir', dir, err);
   }
@@ -98,7 +108,7 @@ async function explainWriteFailure(dir: string, write: CgroupWrite, err: unknown
 /** mkdir(2) of one level; false when it existed already. */
 export async function makeCgroupDir(dir: string): Promise<boolean> {
   try {
-    await mkdir(dir, { mode: 0o755 });
+    mkdirSync(dir, { mode: 0o755 });
     return true;
   } catch (err) {
     if (hasErrno(err, 'EEXIST')) return false;
@@ -126,7 +136,7 @@ export async function makeCgroupDirs(
 /** Whether a directory is gone, or removed now; false when it still has processes. */
 async function tryRmdir(dir: string): Promise<boolean> {
   try {
-    await rmdir(dir);
+    rmdirSync(dir);
     return true;
   } catch (err) {
     if (hasErrno(err, 'ENOENT')) return true;
@@ -144,7 +154,9 @@ export async function removeCgroupTree(dir: string, timeoutMs = 2000): Promise<v
   if (await tryRmdir(dir)) return;
   let entries: string[] = [];
   try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    entries = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch (err) {
     if (!hasErrno(err, 'ENOENT')) throw syscallError('readdir', dir, err);
   }
@@ -172,7 +184,7 @@ export async function removeCgroupTree(dir: string, timeoutMs = 2000): Promise<v
 export async function readPidsTree(dir: string, into: Set<number>): Promise<void> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, 'cgroup.procs'), 'utf8');
+    text = readFileSync(path.join(dir, 'cgroup.procs'), 'utf8');
   } catch (err) {
     // The cgroup may vanish while it is walked (its last process exited and someone removed it).
     if (errnoOf(err) === 'ENOENT') return;
@@ -183,7 +195,9 @@ export async function readPidsTree(dir: string, into: Set<number>): Promise<void
   }
   let entries: string[];
   try {
-    entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    entries = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return;
     throw syscallError('readdir', dir, err);

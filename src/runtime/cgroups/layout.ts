@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { failedPrecondition, syscallError } from '../../common/index.ts';
 
@@ -189,7 +189,7 @@ async function readCgroupLayout(): Promise<CgroupLayout> {
 
 async function readProcFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw syscallError('read', file, err);
   }

@@ -1,4 +1,4 @@
-import { access, rmdir } from 'node:fs/promises';
+import { accessSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   errnoOf,
@@ -361,7 +361,7 @@ async function removeCreated(created: string[][]): Promise<string[]> {
   for (const made of created) {
     for (const dir of [...made].reverse()) {
       try {
-        await rmdir(dir);
+        rmdirSync(dir);
       } catch (err) {
         if (!hasErrno(err, 'ENOENT')) failures.push(syscallError('rmdir', dir, err).message);
       }
@@ -526,7 +526,7 @@ export async function thawCgroup(handle: Cgroup): Promise<void> {
 
 async function exists(file: string): Promise<boolean> {
   try {
-    await access(file);
+    accessSync(file);
     return true;
   } catch (err) {
     if (hasErrno(err, 'ENOENT')) return false;

@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { accessSync } from 'node:fs';
 import path from 'node:path';
 import {
   failedPrecondition,
@@ -239,7 +239,7 @@ function cpusetFile(facts: DirFacts, name: 'cpus' | 'mems'): string {
 /** cpuset may be mounted with `noprefix`, where its files lose the `cpuset.` prefix. */
 async function cpusetFileIn(dir: string, name: 'cpus' | 'mems'): Promise<string> {
   try {
-    await access(path.join(dir, `cpuset.${name}`));
+    accessSync(path.join(dir, `cpuset.${name}`));
     return `cpuset.${name}`;
   } catch (err) {
     if (hasErrno(err, 'ENOENT')) return name;

@@ -286,6 +286,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const parsed = parseGlobals(argv);
     globals = parsed.globals;
+    // Stack traces point into the TypeScript sources only when asked: loading the map costs start-up.
+    if (globals.debug) process.setSourceMapsEnabled(true);
     logger = new Logger({
       sink: globals.log ? fileSink(globals.log) : stderrSink,
       format: globals.logFormat,
