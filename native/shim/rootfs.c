@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mountinfo.h"
 #include "report.h"
 
 /* "/proc/self/fd/N": how mount(2), which takes paths, is made to act on an fd. */
@@ -232,6 +233,8 @@ int step_propagation(struct init_ctx *ctx, const struct record *r)
 int step_rootfs(struct init_ctx *ctx, const struct record *r)
 {
 	const char *path = r->argv[0];
+	if (make_parent_mount_private(path) < 0)
+		return -1;
 	/* A mount point of its own, so that pivot_root (or MS_MOVE) can take it. */
 	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return fail(errno, "mount", path);

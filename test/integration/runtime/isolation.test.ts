@@ -195,3 +195,19 @@ test('bind mounts: read-only directories, single files, sources relative to the 
   assert.match(result.stdout, /^\/data\/new EROFS$/m);
   assert.ok(!existsSync(path.join(bundle.dir, 'data', 'new')));
 });
+
+test('rootfsPropagation: shared and private roots both pivot, and the flag is applied to the root', async () => {
+  const rootLine =
+    'while read id parent dev root mp opts rest; do if [ "$mp" = / ]; then echo "$opts $rest"; fi; done < /proc/self/mountinfo';
+  for (const [propagation, expected] of [
+    ['shared', /shared:\d+/],
+    ['rshared', /shared:\d+/],
+    ['private', /^rw\S* - /],
+    ['rslave', /^rw\S* (master:\d+ )?- /],
+  ] as const) {
+    const out = await inside(['/bin/sh', '-c', rootLine], (spec) => {
+      spec.linux!.rootfsPropagation = propagation;
+    });
+    assert.match(out.trim(), expected, `${propagation}: ${out}`);
+  }
+});
