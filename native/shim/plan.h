@@ -43,6 +43,18 @@ enum op {
 	OP_ENV,
 	OP_SYNC,
 	OP_EXEC,
+	/* security steps (caps.c, seccomp.c, lsm.c) */
+	OP_BOUNDING,
+	OP_KEEP_CAPS,
+	OP_CAPS,
+	OP_NO_NEW_PRIVS,
+	OP_SECCOMP,
+	OP_SECCOMP_ARCH,
+	OP_SECCOMP_RULE,
+	OP_SECCOMP_LOAD,
+	OP_APPARMOR,
+	OP_SELINUX_LABEL,
+	OP_SELINUX_MOUNT_LABEL,
 };
 
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
