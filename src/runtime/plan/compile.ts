@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
+import { withMountLabel } from './labels.ts';
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
-import { withMountLabel } from './labels.ts';
 import { processSteps } from './process.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 

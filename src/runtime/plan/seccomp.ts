@@ -115,7 +115,8 @@ export function seccompSteps(seccomp: Seccomp | undefined): PlanStep[] {
   const steps: PlanStep[] = [{ op: 'seccomp', action: defaultAction, errno: defaultRet, flags }];
   (seccomp.architectures ?? []).forEach((arch, i) => {
     const name = ARCHES[arch];
-    if (!name) throw invalidArgument(`config.json: ${field}.architectures[${i}]: unknown architecture "${arch}"`);
+    if (!name)
+      throw invalidArgument(`config.json: ${field}.architectures[${i}]: unknown architecture "${arch}"`);
     steps.push({ op: 'seccomp-arch', arch: name });
   });
   (seccomp.syscalls ?? []).forEach((rule, i) => {
