@@ -4,6 +4,11 @@
  * text on stdout, exit 0; on failure a message on stderr and a non-zero status.
  */
 #include <dirent.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -496,6 +501,64 @@ static int cmd_exe_attack(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * seccomp-agent SOCKET ERRNO: a seccomp agent for SCMP_ACT_NOTIFY tests, run on the host. Listens on
+ * SOCKET, takes one runtime message (the container process state JSON + the listener fd in
+ * SCM_RIGHTS) and prints the JSON on one line; then answers every notification with -ERRNO, printing
+ * `notified nr=N pid=P`, until the container's filter is gone.
+ */
+static int cmd_seccomp_agent(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "skiff-probe: seccomp-agent SOCKET ERRNO\n");
+		return 2;
+	}
+	int answer = atoi(argv[1]);
+	int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", argv[0]);
+	if (srv < 0 || bind(srv, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(srv, 1) < 0)
+		return die("listen", argv[0]);
+	int conn = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return die("accept", argv[0]);
+	char json[16384];
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = json, .iov_len = sizeof json - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return die("recvmsg", argv[0]);
+	json[n] = '\0';
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) {
+		fprintf(stderr, "skiff-probe: no fd in the message: %s\n", json);
+		return 1;
+	}
+	int fd;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+	printf("%s\n", json);
+	fflush(stdout);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 20000) <= 0 || (pfd.revents & (POLLHUP | POLLERR)) || !(pfd.revents & POLLIN))
+			break;
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof req);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;
+			return die("ioctl", "SECCOMP_IOCTL_NOTIF_RECV");
+		}
+		struct seccomp_notif_resp resp = { .id = req.id, .val = 0, .error = -answer, .flags = 0 };
+		printf("notified nr=%d pid=%u\n", req.data.nr, req.pid);
+		fflush(stdout);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			return die("ioctl", "SECCOMP_IOCTL_NOTIF_SEND");
+	}
+	return 0;
+}
+
 static int cmd_mountinfo(int argc, char **argv)
 {
 	(void)argc;
@@ -517,6 +580,7 @@ static const struct {
 	{ "env", cmd_env },       { "fds", cmd_fds },           { "caps", cmd_caps },
 	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
 	{ "syscall-nr", cmd_syscall_nr }, { "exe-attack", cmd_exe_attack },
+	{ "seccomp-agent", cmd_seccomp_agent },
 };
 
 int main(int argc, char **argv)

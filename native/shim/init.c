@@ -47,6 +47,7 @@ static const step_fn steps[] = {
 	[OP_SECCOMP_ARCH] = step_seccomp_arch,
 	[OP_SECCOMP_RULE] = step_seccomp_rule,
 	[OP_SECCOMP_LOAD] = step_seccomp_load,
+	[OP_SECCOMP_LISTENER] = step_seccomp_listener,
 	[OP_APPARMOR] = step_apparmor,
 	[OP_SELINUX_LABEL] = step_selinux_label,
 	[OP_SELINUX_MOUNT_LABEL] = step_selinux_mount_label,

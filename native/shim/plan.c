@@ -73,6 +73,7 @@ static const struct op_spec op_specs[] = {
 	{ "seccomp-arch", OP_SECCOMP_ARCH, "s", false },
 	{ "seccomp-rule", OP_SECCOMP_RULE, "swss", false },
 	{ "seccomp-load", OP_SECCOMP_LOAD, "", false },
+	{ "seccomp-listener", OP_SECCOMP_LISTENER, "ssss", false },
 	{ "apparmor", OP_APPARMOR, "s", false },
 	{ "selinux-label", OP_SELINUX_LABEL, "s", false },
 	{ "selinux-mount-label", OP_SELINUX_MOUNT_LABEL, "s", false },
@@ -302,7 +303,8 @@ static int check_record(struct plan *plan, struct record *r)
 	case OP_ENV: plan->nenv++; return 0;
 	case OP_SECCOMP:
 	case OP_SECCOMP_ARCH:
-	case OP_SECCOMP_RULE: return seccomp_check_record(r);
+	case OP_SECCOMP_RULE:
+	case OP_SECCOMP_LISTENER: return seccomp_check_record(r);
 	case OP_APPARMOR:
 	case OP_SELINUX_LABEL:
 	case OP_SELINUX_MOUNT_LABEL: return lsm_check_host(r);

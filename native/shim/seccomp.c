@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "report.h"
 
@@ -20,6 +23,14 @@
 #define FLAG_WAIT_KILLABLE_RECV 32
 
 static scmp_filter_ctx filter;
+static bool notify_used; /* the filter has a `notify` action: it needs the agent */
+
+/* The seccomp agent (`seccomp-listener`): its connected socket and what it is told about the container. */
+static struct {
+	int fd;
+	const struct record *record;
+	pid_t pid; /* the init's pid on the host, read before the pivot */
+} listener = { -1, NULL, 0 };
 
 /* The plan's action names; errno/trace take the record's return value. */
 static bool action_of(const char *name, uint32_t ret, uint32_t *out)
@@ -38,6 +49,8 @@ static bool action_of(const char *name, uint32_t ret, uint32_t *out)
 		*out = SCMP_ACT_TRACE(ret);
 	else if (strcmp(name, "log") == 0)
 		*out = SCMP_ACT_LOG;
+	else if (strcmp(name, "notify") == 0)
+		*out = SCMP_ACT_NOTIFY;
 	else
 		return false;
 	return true;
@@ -105,8 +118,6 @@ int seccomp_check_record(const struct record *r)
 	struct scmp_arg_cmp conds[MAX_CONDITIONS];
 	switch (r->op) {
 	case OP_SECCOMP:
-		if (strcmp(r->argv[0], "notify") == 0)
-			return failf(ENOTSUP, "parse", r->argv[0], "seccomp user notification is not supported");
 		if (!action_of(r->argv[0], (uint32_t)r->num[1], &action))
 			return failf(EINVAL, "parse", r->argv[0], "unknown seccomp action `%s`", r->argv[0]);
 		if (r->num[2] & ~(uint64_t)(FLAG_LOG | FLAG_SPEC_ALLOW | FLAG_WAIT_KILLABLE_RECV))
@@ -118,13 +129,19 @@ int seccomp_check_record(const struct record *r)
 				     r->argv[0]);
 		return 0;
 	case OP_SECCOMP_RULE:
-		if (strcmp(r->argv[0], "notify") == 0)
-			return failf(ENOTSUP, "parse", r->argv[0], "seccomp user notification is not supported");
 		if (!action_of(r->argv[0], (uint32_t)r->num[1], &action))
 			return failf(EINVAL, "parse", r->argv[0], "unknown seccomp action `%s`", r->argv[0]);
 		if (parse_conditions(r->argv[3], conds) < 0)
 			return failf(EINVAL, "parse", r->argv[3], "malformed seccomp conditions `%s`", r->argv[3]);
 		return 0;
+	case OP_SECCOMP_LISTENER: {
+		size_t len = strlen(r->argv[3]);
+		if (len < 3 || r->argv[3][0] != '{' || r->argv[3][len - 1] != '}')
+			return failf(EINVAL, "parse", r->argv[3], "the state must be a non-empty JSON object");
+		if (strlen(r->argv[0]) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return failf(ENAMETOOLONG, "parse", r->argv[0], "listenerPath is too long for a unix socket");
+		return 0;
+	}
 	default: return 0;
 	}
 }
@@ -145,6 +162,7 @@ int step_seccomp(struct init_ctx *ctx, const struct record *r)
 	if (filter)
 		return failf(EINVAL, "seccomp_init", "", "a second `seccomp` before `seccomp-load`");
 	filter = seccomp_init(action);
+	notify_used = action == SCMP_ACT_NOTIFY;
 	if (!filter)
 		return failf(EINVAL, "seccomp_init", r->argv[0], "default action %s", r->argv[0]);
 	/* libseccomp would set no_new_privs itself; it is the config's choice (`no-new-privs`), as in runc. */
@@ -195,10 +213,69 @@ int step_seccomp_rule(struct init_ctx *ctx, const struct record *r)
 	action_of(r->argv[0], (uint32_t)r->num[1], &action);
 	struct scmp_arg_cmp conds[MAX_CONDITIONS];
 	int n = parse_conditions(r->argv[3], conds);
+	notify_used |= action == SCMP_ACT_NOTIFY;
 	int rc = seccomp_rule_add_array(filter, action, nr, (unsigned int)n, conds);
 	if (rc < 0)
 		return failf(-rc, "seccomp_rule_add", r->argv[2], "%s %s %s", r->argv[0], r->argv[2], r->argv[3]);
 	return 0;
+}
+
+int step_seccomp_listener(struct init_ctx *ctx, const struct record *r)
+{
+	(void)ctx;
+	/* Before the pivot /proc is the host's: /proc/self names this process's pid there. */
+	char self[32] = "";
+	ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+	if (n <= 0)
+		return fail(errno, "readlink", "/proc/self");
+	self[n] = '\0';
+	listener.pid = (pid_t)atoi(self);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", r->argv[0]);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(errno, "socket", r->argv[0]);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		int err = errno;
+		close(fd);
+		return failf(err, "connect", r->argv[0], "the seccomp agent at listenerPath");
+	}
+	listener.fd = fd;
+	listener.record = r;
+	return 0;
+}
+
+/*
+ * runc's message (libcontainer/seccomp): the container process state as JSON, with the listener fd
+ * in SCM_RIGHTS; `fds` names it.
+ */
+static int send_listener_fd(int notify_fd)
+{
+	const struct record *r = listener.record;
+	const char *state = r->argv[3];
+	char json[16384];
+	int len = snprintf(json, sizeof json,
+			   "{\"ociVersion\":\"%s\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":%s,"
+			   "\"state\":%.*s,\"pid\":%d}}",
+			   r->argv[1], listener.pid, r->argv[2], (int)strlen(state) - 1, state, listener.pid);
+	if (len < 0 || len >= (int)sizeof json)
+		return fail(EMSGSIZE, "sendmsg", r->argv[0]);
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = json, .iov_len = (size_t)len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &notify_fd, sizeof(int));
+	ssize_t sent;
+	do
+		sent = sendmsg(listener.fd, &msg, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	int rc = sent == len ? 0 : fail(sent < 0 ? errno : EIO, "sendmsg", r->argv[0]);
+	close(listener.fd);
+	listener.fd = -1;
+	return rc;
 }
 
 int step_seccomp_load(struct init_ctx *ctx, const struct record *r)
@@ -206,8 +283,19 @@ int step_seccomp_load(struct init_ctx *ctx, const struct record *r)
 	(void)ctx;
 	if (need_filter(r) < 0)
 		return -1;
+	if (notify_used && listener.fd < 0)
+		return failf(EINVAL, "seccomp_load", "", "SCMP_ACT_NOTIFY without a `seccomp-listener` to send the fd to");
 	int rc = seccomp_load(filter);
+	int notify_fd = rc == 0 && notify_used ? seccomp_notify_fd(filter) : -1;
 	seccomp_release(filter);
 	filter = NULL;
-	return rc < 0 ? fail(-rc, "seccomp_load", "") : 0;
+	if (rc < 0)
+		return fail(-rc, "seccomp_load", "");
+	if (!notify_used)
+		return 0;
+	if (notify_fd < 0)
+		return fail(notify_fd == -1 ? EINVAL : -notify_fd, "seccomp_notify_fd", "");
+	rc = send_listener_fd(notify_fd);
+	close(notify_fd);
+	return rc;
 }

@@ -12,5 +12,7 @@ int step_seccomp(struct init_ctx *ctx, const struct record *r);
 int step_seccomp_arch(struct init_ctx *ctx, const struct record *r);
 int step_seccomp_rule(struct init_ctx *ctx, const struct record *r);
 int step_seccomp_load(struct init_ctx *ctx, const struct record *r);
+/* Connects to the seccomp agent (listenerPath) while host paths are reachable; `seccomp-load` sends to it. */
+int step_seccomp_listener(struct init_ctx *ctx, const struct record *r);
 
 #endif

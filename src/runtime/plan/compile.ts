@@ -5,6 +5,7 @@ import { withMountLabel } from './labels.ts';
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
 import { processSteps } from './process.ts';
+import { seccompListenerSteps } from './seccomp.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 
 /** One cgroup hierarchy as the container should see it under its cgroup mount. */
@@ -29,6 +30,8 @@ export interface CompileInput {
   cgroupProcs: string[];
   /** The container's cgroups as they appear under a `cgroup` mount. */
   cgroupViews: CgroupView[];
+  /** The container's id, for what the seccomp agent is told (`linux.seccomp.listenerPath`). */
+  containerId?: string;
   /** Tells whether a host path is a directory (bind sources decide what the destination must be). */
   isDirectory: (hostPath: string) => boolean;
 }
@@ -112,6 +115,14 @@ export function compilePlan(input: CompileInput): Plan {
   for (const p of linux.maskedPaths ?? []) steps.push({ op: 'mask', path: p });
   for (const p of linux.readonlyPaths ?? []) steps.push({ op: 'readonly', path: p });
   if (spec.root?.readonly) steps.push({ op: 'remount-root', flags: MS.RDONLY });
+  // The agent's socket is a host path: reached before the pivot.
+  steps.push(
+    ...seccompListenerSteps(linux.seccomp, {
+      id: input.containerId ?? '',
+      bundle: input.bundle,
+      annotations: spec.annotations,
+    }),
+  );
   steps.push({ op: 'pivot', mode: input.noPivot ? 'move' : 'pivot_root' });
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 

@@ -13,6 +13,7 @@ type SecurityStep = Extract<
       | 'seccomp-arch'
       | 'seccomp-rule'
       | 'seccomp-load'
+      | 'seccomp-listener'
       | 'apparmor'
       | 'selinux-label'
       | 'selinux-mount-label';
@@ -45,6 +46,8 @@ export function encodeSecurityStep(step: SecurityStep): string[] {
         step.syscall,
         step.conditions.map(encodeCondition).join(' '),
       ];
+    case 'seccomp-listener':
+      return [step.op, step.path, step.ociVersion, step.metadata, step.state];
     case 'apparmor':
       return [step.op, step.profile];
     case 'selinux-label':

@@ -1,5 +1,5 @@
-import { invalidArgument, notImplemented } from '../../common/index.ts';
-import type { Seccomp } from '../../oci/index.ts';
+import { invalidArgument } from '../../common/index.ts';
+import { OCI_RUNTIME_SPEC_VERSION, type Seccomp } from '../../oci/index.ts';
 import type { PlanStep, SeccompAction, SeccompCondition } from './types.ts';
 
 const EPERM = 1;
@@ -61,11 +61,6 @@ const ARCHES: Readonly<Record<string, string>> = {
 function action(name: string, field: string): SeccompAction {
   const a = ACTIONS[name];
   if (!a) throw invalidArgument(`config.json: ${field}: unknown seccomp action "${name}"`);
-  if (a === 'notify') {
-    throw notImplemented(
-      `config.json: ${field}: SCMP_ACT_NOTIFY (seccomp user notification, listenerPath) is not supported by skiff-runtime yet`,
-    );
-  }
   return a;
 }
 
@@ -132,8 +127,50 @@ export function seccompSteps(seccomp: Seccomp | undefined): PlanStep[] {
       }
     }
   });
+  if (usesNotify(seccomp) && !seccomp.listenerPath) {
+    throw invalidArgument(`config.json: ${field}.listenerPath is required when SCMP_ACT_NOTIFY is used`);
+  }
   steps.push({ op: 'seccomp-load' });
   return steps;
+}
+
+function usesNotify(seccomp: Seccomp): boolean {
+  return (
+    seccomp.defaultAction === 'SCMP_ACT_NOTIFY' ||
+    (seccomp.syscalls ?? []).some((rule) => rule.action === 'SCMP_ACT_NOTIFY')
+  );
+}
+
+/** What the seccomp agent at `listenerPath` is told about the container (the OCI state but its pid). */
+export interface ListenerState {
+  id: string;
+  bundle: string;
+  annotations?: Record<string, string> | undefined;
+}
+
+/**
+ * `linux.seccomp.listenerPath`: the init connects to the agent's socket while it still sees the host's
+ * paths (before the pivot; so this record belongs to the create, not to the process records), and
+ * `seccomp-load` sends the listener fd there with the container process state, as runc.
+ */
+export function seccompListenerSteps(seccomp: Seccomp | undefined, state: ListenerState): PlanStep[] {
+  if (!seccomp || !usesNotify(seccomp)) return [];
+  const ociState = {
+    ociVersion: OCI_RUNTIME_SPEC_VERSION,
+    id: state.id,
+    status: 'creating',
+    bundle: state.bundle,
+    annotations: state.annotations ?? {},
+  };
+  return [
+    {
+      op: 'seccomp-listener',
+      path: seccomp.listenerPath!,
+      ociVersion: OCI_RUNTIME_SPEC_VERSION,
+      metadata: JSON.stringify(seccomp.listenerMetadata ?? ''),
+      state: JSON.stringify(ociState),
+    },
+  ];
 }
 
 /** A condition as the plan writes it: `index:op:value:valueTwo`. */

@@ -89,6 +89,7 @@ export type PlanStep =
       conditions: SeccompCondition[];
     }
   | { op: 'seccomp-load' }
+  | { op: 'seccomp-listener'; path: string; ociVersion: string; metadata: string; state: string }
   | { op: 'apparmor'; profile: string }
   | { op: 'selinux-label'; label: string }
   | { op: 'selinux-mount-label'; label: string };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -20,7 +21,7 @@ import type { Seccomp, Spec } from '../../../src/oci/index.ts';
 import { ALL_CAPABILITIES, capabilityMask } from '../../../src/runtime/plan/index.ts';
 import { makeBundle, makeRuntime, runContainer, uniqueId } from '../../helpers/bundle.ts';
 import { eventually } from '../../helpers/host.ts';
-import { REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
+import { PROBE, REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
 
 const { runtime, cleanup } = makeRuntime();
 after(cleanup);
@@ -332,7 +333,7 @@ test('seccomp requests this runtime cannot honour are refused, not ignored', asy
     [(s) => (s.flags = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']), /WAIT_KILLABLE_RECV/],
     [
       (s) => s.syscalls!.push({ names: ['getppid'], action: 'SCMP_ACT_NOTIFY' }),
-      /SCMP_ACT_NOTIFY.*not supported/,
+      /linux\.seccomp\.listenerPath is required when SCMP_ACT_NOTIFY is used/,
     ],
     [
       (s) => s.syscalls!.push({ names: ['getppid'], action: 'SCMP_ACT_BOGUS' }),
@@ -360,6 +361,47 @@ test('seccomp requests this runtime cannot honour are refused, not ignored', asy
       pattern,
     );
   }
+});
+
+test('SCMP_ACT_NOTIFY: the listener fd and the container process state reach the agent at listenerPath', async (t) => {
+  if (process.arch !== 'x64') return t.skip('syscall numbers are x86_64 ones');
+  const { dir, cleanup: drop } = tempDir('skiff-agent-');
+  t.after(drop);
+  const socket = path.join(dir, 'agent.sock');
+  // The agent answers every notified call with ENOMSG (42); getpgid(5000) alone would say ESRCH.
+  const agent = spawn(PROBE, ['seccomp-agent', socket, '42'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let agentOut = '';
+  agent.stdout.on('data', (chunk) => {
+    agentOut += chunk;
+  });
+  const agentExit = new Promise((resolve) => agent.on('exit', resolve));
+  t.after(() => agent.kill());
+  assert.ok(await eventually(() => existsSync(socket)), 'the agent listens');
+  const id = uniqueId();
+  const bundle = makeBundle(['/probe', 'syscall-nr', String(NR.getpgid), '5000'], (spec) => {
+    spec.annotations = { 'org.example/test': 'notify' };
+    spec.linux!.seccomp = {
+      ...allowByDefault([{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }]),
+      listenerPath: socket,
+      listenerMetadata: 'meta-1',
+    };
+  });
+  t.after(bundle.cleanup);
+  const result = await runContainer(runtime, bundle, id);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, 'ENOMSG\n', 'the agent answered the notified call');
+  await agentExit;
+  const [first, ...rest] = agentOut.trim().split('\n');
+  const message = JSON.parse(first!);
+  assert.deepEqual(message.fds, ['seccompFd']);
+  assert.equal(message.metadata, 'meta-1');
+  assert.equal(message.state.id, id);
+  assert.equal(message.state.status, 'creating');
+  assert.equal(message.state.bundle, bundle.dir);
+  assert.deepEqual(message.state.annotations, { 'org.example/test': 'notify' });
+  assert.ok(message.pid > 1 && message.state.pid === message.pid);
+  // The notified process is the container's: the host pid the runtime told the agent.
+  assert.deepEqual(rest, [`notified nr=${NR.getpgid} pid=${message.pid}`]);
 });
 
 test('AppArmor and SELinux requests fail clearly on a host without them', async (t) => {

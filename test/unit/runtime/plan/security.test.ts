@@ -150,7 +150,7 @@ test('seccomp conditions: every operator; two on one argument become separate ru
   );
 });
 
-test('seccomp errors name the field; NOTIFY is not implemented yet', () => {
+test('seccomp errors name the field; NOTIFY needs a listenerPath', () => {
   const bad: [Seccomp, RegExp][] = [
     [
       { defaultAction: 'SCMP_ACT_NOPE' },
@@ -172,7 +172,7 @@ test('seccomp errors name the field; NOTIFY is not implemented yet', () => {
     ],
     [
       { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY' }] },
-      /syscalls\[0\]\.action: SCMP_ACT_NOTIFY .* not supported/,
+      /linux\.seccomp\.listenerPath is required when SCMP_ACT_NOTIFY is used/,
     ],
   ];
   for (const [seccomp, pattern] of bad) assert.throws(() => processSteps(proc(), seccomp), pattern);
@@ -253,4 +253,49 @@ test('security records as the shim reads them: hex masks, conditions as index:op
   assert.deepEqual(record('seccomp-arch'), ['seccomp-arch', '1', 'x86_64']);
   assert.deepEqual(record('seccomp-rule'), ['seccomp-rule', '4', 'errno', '97', 'socket', '0:gt:40:0']);
   assert.deepEqual(record('seccomp-load'), ['seccomp-load', '0']);
+});
+
+test('SCMP_ACT_NOTIFY: the agent is reached before the pivot, and told the state', () => {
+  const plan = compilePlan({
+    spec: {
+      ociVersion: '1.2.0',
+      root: { path: 'rootfs' },
+      process: proc({ noNewPrivileges: true }),
+      annotations: { a: 'b' },
+      linux: {
+        namespaces: [{ type: 'mount' }],
+        seccomp: {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          listenerPath: '/run/agent.sock',
+          listenerMetadata: 'm',
+          syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
+        },
+      },
+    },
+    bundle: '/b',
+    fifo: '/f',
+    preserveFds: 0,
+    noPivot: false,
+    cgroupProcs: [],
+    cgroupViews: [],
+    containerId: 'c1',
+    isDirectory: () => true,
+  });
+  const at = (op: string) => plan.steps.findIndex((s) => s.op === op);
+  assert.ok(at('seccomp-listener') < at('pivot'));
+  assert.ok(at('pivot') < at('seccomp-load'));
+  const listener = find(plan.steps, 'seccomp-listener')[0]!;
+  assert.equal(listener.path, '/run/agent.sock');
+  assert.equal(listener.metadata, '"m"');
+  assert.deepEqual(JSON.parse(listener.state), {
+    ociVersion: '1.3.0',
+    id: 'c1',
+    status: 'creating',
+    bundle: '/b',
+    annotations: { a: 'b' },
+  });
+  assert.deepEqual(
+    find(plan.steps, 'seccomp-rule').map((r) => r.action),
+    ['notify'],
+  );
 });
