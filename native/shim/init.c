@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caps.h"
+#include "lsm.h"
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
+#include "seccomp.h"
 
 typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
 
@@ -36,6 +39,18 @@ static const step_fn steps[] = {
 	[OP_ENV] = step_env,
 	[OP_SYNC] = step_sync,
 	[OP_EXEC] = step_exec,
+	[OP_BOUNDING] = step_bounding,
+	[OP_KEEP_CAPS] = step_keep_caps,
+	[OP_CAPS] = step_caps,
+	[OP_NO_NEW_PRIVS] = step_no_new_privs,
+	[OP_SECCOMP] = step_seccomp,
+	[OP_SECCOMP_ARCH] = step_seccomp_arch,
+	[OP_SECCOMP_RULE] = step_seccomp_rule,
+	[OP_SECCOMP_LOAD] = step_seccomp_load,
+	[OP_SECCOMP_LISTENER] = step_seccomp_listener,
+	[OP_APPARMOR] = step_apparmor,
+	[OP_SELINUX_LABEL] = step_selinux_label,
+	[OP_SELINUX_MOUNT_LABEL] = step_selinux_mount_label,
 };
 
 /*

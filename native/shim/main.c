@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cloned-binary.h"
 #include "intermediate.h"
 #include "plan.h"
 #include "report.h"
@@ -244,6 +245,9 @@ int main(int argc, char **argv)
 		print_version();
 		return 0;
 	}
+	/* Before anything else, and before parse_args() makes the sync fd close-on-exec. */
+	if (ensure_cloned_binary(argv) < 0)
+		return 1;
 	struct options o = parse_args(argc, argv);
 	report_set_fd(o.sync_fd);
 	struct plan plan;

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lsm.h"
 #include "report.h"
+#include "seccomp.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -63,6 +65,18 @@ static const struct op_spec op_specs[] = {
 	{ "env", OP_ENV, "s", false },
 	{ "sync", OP_SYNC, "s", false },
 	{ "exec", OP_EXEC, "+", false },
+	{ "bounding", OP_BOUNDING, "u", false },
+	{ "keep-caps", OP_KEEP_CAPS, "", false },
+	{ "caps", OP_CAPS, "uuuu", false },
+	{ "no-new-privs", OP_NO_NEW_PRIVS, "", false },
+	{ "seccomp", OP_SECCOMP, "sww", false },
+	{ "seccomp-arch", OP_SECCOMP_ARCH, "s", false },
+	{ "seccomp-rule", OP_SECCOMP_RULE, "swss", false },
+	{ "seccomp-load", OP_SECCOMP_LOAD, "", false },
+	{ "seccomp-listener", OP_SECCOMP_LISTENER, "ssss", false },
+	{ "apparmor", OP_APPARMOR, "s", false },
+	{ "selinux-label", OP_SELINUX_LABEL, "s", false },
+	{ "selinux-mount-label", OP_SELINUX_MOUNT_LABEL, "s", false },
 };
 
 bool op_is_step(enum op op)
@@ -287,6 +301,13 @@ static int check_record(struct plan *plan, struct record *r)
 		return 0;
 	case OP_USER: return parse_gids(plan, r, r->argv[2]);
 	case OP_ENV: plan->nenv++; return 0;
+	case OP_SECCOMP:
+	case OP_SECCOMP_ARCH:
+	case OP_SECCOMP_RULE:
+	case OP_SECCOMP_LISTENER: return seccomp_check_record(r);
+	case OP_APPARMOR:
+	case OP_SELINUX_LABEL:
+	case OP_SELINUX_MOUNT_LABEL: return lsm_check_host(r);
 	default: return 0;
 	}
 }

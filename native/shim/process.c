@@ -95,7 +95,18 @@ int step_umask(struct init_ctx *ctx, const struct record *r)
 int step_cwd(struct init_ctx *ctx, const struct record *r)
 {
 	(void)ctx;
-	return chdir(r->argv[0]) < 0 ? fail(errno, "chdir", r->argv[0]) : 0;
+	if (chdir(r->argv[0]) < 0)
+		return fail(errno, "chdir", r->argv[0]);
+	/*
+	 * CVE-2024-21626: a cwd that is not below the container's root (reached through a leaked fd, or a
+	 * path the pivot left behind) makes getcwd() fail or answer "(unreachable)…".
+	 */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		return failf(errno, "getcwd", r->argv[0], "the working directory is outside the container");
+	if (cwd[0] != '/')
+		return failf(EXDEV, "getcwd", r->argv[0], "the working directory is outside the container (%s)", cwd);
+	return 0;
 }
 
 int step_env(struct init_ctx *ctx, const struct record *r)

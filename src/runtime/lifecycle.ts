@@ -109,6 +109,7 @@ export class Runtime {
         noPivot: options.noPivot ?? false,
         cgroupProcs: cgroup.procsFiles,
         cgroupViews: cgroupViews(layout, cgroup),
+        containerId: options.id,
         isDirectory,
       });
       const planFile = path.join(dir, 'plan');

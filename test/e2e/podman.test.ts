@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SKIFF_RUNTIME } from '../helpers/cli.ts';
@@ -88,4 +88,43 @@ test('podman run --detach, logs, stop and rm through skiff-runtime', (t) => {
   assert.equal(podman(['stop', '--time', '1', 'sleeper']).status, 0);
   assert.match(podman(['logs', 'sleeper']).stdout, /started/);
   assert.equal(podman(['rm', 'sleeper']).status, 0);
+});
+
+test('podman passes capabilities, seccomp and no-new-privileges, and skiff-runtime applies them', (t) => {
+  const { podman, cleanup } = podmanHarness();
+  t.after(cleanup);
+  const status = (...options: string[]) => {
+    const result = podman([
+      'run',
+      '--rm',
+      ...options,
+      IMAGE,
+      '/bin/sh',
+      '-c',
+      'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    return Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/:\s+/)),
+    );
+  };
+  const host = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s+(\w+)$/m)![1];
+  const defaults = status();
+  assert.equal(defaults.Seccomp, '2', "podman's default seccomp profile is loaded");
+  assert.equal(defaults.NoNewPrivs, '0');
+  assert.notEqual(defaults.CapBnd, host, 'the bounding set is podman’s, not the host’s');
+  assert.equal(defaults.CapEff, defaults.CapBnd);
+  const locked = status('--cap-drop', 'all', '--security-opt', 'no-new-privileges');
+  assert.deepEqual(
+    [locked.CapEff, locked.CapBnd, locked.NoNewPrivs],
+    ['0000000000000000', '0000000000000000', '1'],
+  );
+  assert.equal(status('--security-opt', 'seccomp=unconfined').Seccomp, '0');
+  // Docker's profile refuses unshare without CAP_SYS_ADMIN.
+  const unshare = podman(['run', '--rm', IMAGE, 'unshare', '--uts', 'true']);
+  assert.notEqual(unshare.status, 0);
+  assert.match(unshare.stderr, /Operation not permitted/);
 });

@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
-import { CLONE_NEW, MS, RLIM_INFINITY, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
+import { withMountLabel } from './labels.ts';
+import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
+import { processSteps } from './process.ts';
+import { seccompListenerSteps } from './seccomp.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 
 /** One cgroup hierarchy as the container should see it under its cgroup mount. */
@@ -27,11 +30,11 @@ export interface CompileInput {
   cgroupProcs: string[];
   /** The container's cgroups as they appear under a `cgroup` mount. */
   cgroupViews: CgroupView[];
+  /** The container's id, for what the seccomp agent is told (`linux.seccomp.listenerPath`). */
+  containerId?: string;
   /** Tells whether a host path is a directory (bind sources decide what the destination must be). */
   isDirectory: (hostPath: string) => boolean;
 }
-
-const DEFAULT_UMASK = 0o022;
 
 const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
   user: 'user',
@@ -96,11 +99,12 @@ export function compilePlan(input: CompileInput): Plan {
     : undefined;
   // As runc: the host's mounts reach the container (rslave) but nothing travels back, unless asked.
   steps.push({ op: 'propagation', flags: rootPropagation ?? MS.SLAVE | MS.REC });
+  if (linux.mountLabel) steps.push({ op: 'selinux-mount-label', label: linux.mountLabel });
   steps.push({ op: 'rootfs', path: rootfsPath(input) });
 
   const mounts = spec.mounts ?? [];
   mounts.forEach((mount, i) => {
-    steps.push(...mountSteps(mount, i, input));
+    steps.push(...withMountLabel(mountSteps(mount, i, input), linux.mountLabel));
   });
   if (!mounts.some((m) => m.destination === '/dev' && isBind(m))) {
     steps.push(...deviceSteps(linux.devices ?? [], userns));
@@ -111,10 +115,18 @@ export function compilePlan(input: CompileInput): Plan {
   for (const p of linux.maskedPaths ?? []) steps.push({ op: 'mask', path: p });
   for (const p of linux.readonlyPaths ?? []) steps.push({ op: 'readonly', path: p });
   if (spec.root?.readonly) steps.push({ op: 'remount-root', flags: MS.RDONLY });
+  // The agent's socket is a host path: reached before the pivot.
+  steps.push(
+    ...seccompListenerSteps(linux.seccomp, {
+      id: input.containerId ?? '',
+      bundle: input.bundle,
+      annotations: spec.annotations,
+    }),
+  );
   steps.push({ op: 'pivot', mode: input.noPivot ? 'move' : 'pivot_root' });
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 
-  steps.push(...processSteps(spec));
+  steps.push(...processSteps(spec.process, linux.seccomp));
   return { version: 1, setup, steps };
 }
 
@@ -288,37 +300,4 @@ function deviceStep(device: Device, userns: boolean): PlanStep {
     uid: device.uid ?? 0,
     gid: device.gid ?? 0,
   };
-}
-
-function processSteps(spec: Spec): PlanStep[] {
-  const proc = spec.process;
-  if (!proc) throw invalidArgument('config.json: process is required to create a container');
-  if (!proc.args?.length) throw invalidArgument('config.json: process.args must name the program to run');
-  if (proc.terminal) {
-    throw invalidArgument(
-      'config.json: process.terminal is true, but skiff-runtime cannot allocate a terminal yet; set it to false',
-    );
-  }
-  const steps: PlanStep[] = [];
-  for (const rlimit of proc.rlimits ?? []) {
-    const resource = RLIMITS[rlimit.type];
-    if (resource === undefined) {
-      throw invalidArgument(`config.json: process.rlimits: unknown type "${rlimit.type}"`);
-    }
-    steps.push({ op: 'rlimit', resource, soft: rlimitValue(rlimit.soft), hard: rlimitValue(rlimit.hard) });
-  }
-  const { user } = proc;
-  steps.push({ op: 'user', uid: user.uid, gid: user.gid, additionalGids: user.additionalGids ?? [] });
-  steps.push({ op: 'umask', mask: user.umask ?? DEFAULT_UMASK });
-  steps.push({ op: 'cwd', path: proc.cwd || '/' });
-  const env = proc.env ?? [];
-  for (const entry of env) steps.push({ op: 'env', entry });
-  steps.push({ op: 'exec', args: proc.args });
-  return steps;
-}
-
-function rlimitValue(value: number): bigint {
-  // JSON cannot carry 2^64-1 exactly; anything at or above 2^63 or negative is "unlimited".
-  if (value < 0 || value >= 2 ** 63) return RLIM_INFINITY;
-  return BigInt(value);
 }

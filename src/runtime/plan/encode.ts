@@ -1,3 +1,4 @@
+import { encodeSecurityStep } from './encode-security.ts';
 import type { Plan, PlanStep } from './types.ts';
 
 /** Encodes a plan in the record format of native/PLAN.md: `op\0argc\0arg…\0` per record. */
@@ -86,5 +87,7 @@ function encodeStep(step: PlanStep): string[] {
       return [step.op, step.name];
     case 'exec':
       return [step.op, ...step.args];
+    default:
+      return encodeSecurityStep(step);
   }
 }

@@ -24,6 +24,24 @@ export interface PlanSetup {
 export type CreateKind = 'dir' | 'file' | 'none';
 export type PivotMode = 'pivot_root' | 'move';
 
+export type SeccompAction =
+  | 'allow'
+  | 'errno'
+  | 'kill-thread'
+  | 'kill-process'
+  | 'trap'
+  | 'trace'
+  | 'log'
+  | 'notify';
+
+/** One argument comparison of a seccomp rule (libseccomp's SCMP_CMP_*). */
+export interface SeccompCondition {
+  index: number;
+  op: 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'masked-eq';
+  value: bigint;
+  valueTwo: bigint;
+}
+
 export type PlanStep =
   | { op: 'become-root' }
   | { op: 'oom-score-adj'; value: number }
@@ -55,7 +73,26 @@ export type PlanStep =
   | { op: 'cwd'; path: string }
   | { op: 'env'; entry: string }
   | { op: 'sync'; name: string }
-  | { op: 'exec'; args: string[] };
+  | { op: 'exec'; args: string[] }
+  // Security records (PLAN.md, "Security records"); capability sets are bit masks by number.
+  | { op: 'bounding'; mask: bigint }
+  | { op: 'keep-caps' }
+  | { op: 'caps'; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }
+  | { op: 'no-new-privs' }
+  | { op: 'seccomp'; action: SeccompAction; errno: number; flags: number }
+  | { op: 'seccomp-arch'; arch: string }
+  | {
+      op: 'seccomp-rule';
+      action: SeccompAction;
+      errno: number;
+      syscall: string;
+      conditions: SeccompCondition[];
+    }
+  | { op: 'seccomp-load' }
+  | { op: 'seccomp-listener'; path: string; ociVersion: string; metadata: string; state: string }
+  | { op: 'apparmor'; profile: string }
+  | { op: 'selinux-label'; label: string }
+  | { op: 'selinux-mount-label'; label: string };
 
 export interface Plan {
   version: 1;
