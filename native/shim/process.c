@@ -70,14 +70,34 @@ int step_rlimit(struct init_ctx *ctx, const struct record *r)
 	return 0;
 }
 
+/* Whether this user namespace forbids setgroups(2) (/proc/self/setgroups says "deny"). */
+static bool setgroups_denied(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n > 0 && strncmp(buf, "deny", 4) == 0;
+}
+
 int step_user(struct init_ctx *ctx, const struct record *r)
 {
 	(void)ctx;
 	uid_t uid = (uid_t)r->num[0];
 	gid_t gid = (gid_t)r->num[1];
-	/* Always, even with no additional gids: the groups the shim inherited must not reach the container. */
-	if (setgroups(r->ngids, r->gids) < 0)
-		return fail(errno, "setgroups", r->argv[2]);
+	/*
+	 * Always, even with no additional gids: the groups the shim inherited must not reach the container.
+	 * Except in a user namespace whose setgroups is "deny" (rootless): there the inherited groups are
+	 * unmapped and harmless, and setgroups(2) cannot succeed, so only asked-for groups are an error.
+	 */
+	if (setgroups(r->ngids, r->gids) < 0) {
+		int err = errno;
+		if (err != EPERM || r->ngids > 0 || !setgroups_denied())
+			return failf(err, "setgroups", r->argv[2], "additional gids `%s`%s", r->argv[2],
+				     setgroups_denied() ? " (setgroups is denied in this user namespace)" : "");
+	}
 	if (setresgid(gid, gid, gid) < 0)
 		return fail(errno, "setresgid", r->argv[1]);
 	if (setresuid(uid, uid, uid) < 0)

@@ -107,7 +107,9 @@ export function compilePlan(input: CompileInput): Plan {
     steps.push(...withMountLabel(mountSteps(mount, i, input), linux.mountLabel));
   });
   if (!mounts.some((m) => m.destination === '/dev' && isBind(m))) {
-    steps.push(...deviceSteps(linux.devices ?? [], userns));
+    // mknod needs the host's user namespace, whether ours is new or joined.
+    const inUserns = userns || namespaces.joins.some((j) => j.type === 'user');
+    steps.push(...deviceSteps(linux.devices ?? [], inUserns));
   }
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     steps.push({ op: 'sysctl', key: key.replaceAll('.', '/'), value });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { makeBundle, makeRuntime, runContainer, uniqueId } from '../../helpers/bundle.ts';
+import { eventually } from '../../helpers/host.ts';
 
 const { runtime, cleanup } = makeRuntime();
 after(cleanup);
@@ -62,4 +63,30 @@ test('a new time namespace applies the configured offsets', async (t) => {
     .map((l) => l.trim().split(/\s+/).join(' '));
   assert.ok(offsets.includes('monotonic 86400 0'), result.stdout);
   assert.ok(offsets.includes('boottime 3600 0'), result.stdout);
+});
+
+test('a user namespace joined by path, with setgroups denied as rootless tools make them', async (t) => {
+  // unshare(1) maps root to root and writes "deny" to setgroups, as rootless podman's namespaces have.
+  const holder = spawn('unshare', ['--user', '--map-root-user', 'sleep', '60'], { stdio: 'ignore' });
+  t.after(() => holder.kill('SIGKILL'));
+  const pid = holder.pid!;
+  assert.ok(await eventually(() => readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny'));
+  const bundle = makeBundle(
+    ['/bin/sh', '-c', 'cat /proc/self/setgroups; /probe id; /probe stat /dev/null'],
+    (spec) => {
+      spec.linux!.namespaces!.push({ type: 'user', path: `/proc/${pid}/ns/user` });
+      // As `runc spec --rootless`: no cgroup mount, and no devpts gid that the namespace does not map.
+      spec.mounts = spec.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+      for (const m of spec.mounts)
+        if (m.type === 'devpts') m.options = m.options!.filter((o) => o !== 'gid=5');
+    },
+  );
+  t.after(bundle.cleanup);
+  const result = await runContainer(runtime, bundle);
+  assert.equal(result.status, 0, result.stderr);
+  const [setgroups, id, devnull] = result.stdout.trim().split('\n');
+  assert.equal(setgroups, 'deny');
+  assert.match(id!, /^uid=0 gid=0 euid=0 egid=0 groups=$/);
+  // mknod is not allowed there: /dev/null is the host's node, bound.
+  assert.match(devnull!, /^char \d+ \d+ \d+ 1 3$/);
 });
