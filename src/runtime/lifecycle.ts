@@ -29,6 +29,7 @@ import {
   killCgroup,
   loadCgroup,
 } from './cgroups/index.ts';
+import { thawContainer } from './operations.ts';
 import { compilePlan, encodePlan } from './plan/index.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
@@ -178,7 +179,7 @@ export class Runtime {
   async kill(id: string, signal: NodeJS.Signals | number, options: { all?: boolean } = {}): Promise<void> {
     const record = await this.store.read(id);
     const status = await this.store.status(record);
-    if (status !== 'created' && status !== 'running') {
+    if (status !== 'created' && status !== 'running' && status !== 'paused') {
       throw failedPrecondition(`cannot kill container "${id}": it is ${status}`);
     }
     if (options.all) {
@@ -188,12 +189,14 @@ export class Runtime {
       return;
     }
     signalProcess(record.pid!, signal);
+    // A frozen process cannot act on SIGKILL until it is thawed (runc thaws too).
+    if (status === 'paused' && (signal === 'SIGKILL' || signal === 9)) await thawContainer(record);
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     const record = await this.store.read(id);
     const status = await this.store.status(record);
-    if ((status === 'running' || status === 'creating') && !options.force) {
+    if ((status === 'running' || status === 'creating' || status === 'paused') && !options.force) {
       throw failedPrecondition(
         `cannot delete container "${id}": it is ${status}; stop it first or use --force`,
       );
@@ -231,6 +234,7 @@ export class Runtime {
 
   private async killAndWait(record: ContainerRecord): Promise<void> {
     signalProcess(record.pid!, 'SIGKILL');
+    await thawContainer(record);
     if (!(await waitForProcessExit(record.pid!, record.pidStartTime, KILL_TIMEOUT_MS))) {
       throw runtimeFailure(`container "${record.id}" (pid ${record.pid}) did not die after SIGKILL`);
     }
