@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
+#include "sched.h"
 
 typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
 
@@ -35,6 +37,11 @@ static const step_fn steps[] = {
 	[OP_CWD] = step_cwd,
 	[OP_ENV] = step_env,
 	[OP_SYNC] = step_sync,
+	[OP_HOOK_STATE] = step_hook_state,
+	[OP_HOOK] = step_hook,
+	[OP_IOPRIO] = step_ioprio,
+	[OP_SCHED] = step_sched,
+	[OP_PERSONALITY] = step_personality,
 	[OP_EXEC] = step_exec,
 };
 

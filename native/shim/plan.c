@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "report.h"
 
 #ifndef CLONE_NEWTIME
@@ -62,6 +63,11 @@ static const struct op_spec op_specs[] = {
 	{ "cwd", OP_CWD, "s", false },
 	{ "env", OP_ENV, "s", false },
 	{ "sync", OP_SYNC, "s", false },
+	{ "hook-state", OP_HOOK_STATE, "ss", false },
+	{ "hook", OP_HOOK, "+", false },
+	{ "ioprio", OP_IOPRIO, "ww", false },
+	{ "sched", OP_SCHED, "wiwuuuu", false },
+	{ "personality", OP_PERSONALITY, "u", false },
 	{ "exec", OP_EXEC, "+", false },
 };
 
@@ -287,6 +293,18 @@ static int check_record(struct plan *plan, struct record *r)
 		return 0;
 	case OP_USER: return parse_gids(plan, r, r->argv[2]);
 	case OP_ENV: plan->nenv++; return 0;
+	case OP_HOOK: {
+		const char *why = hook_check(r);
+		return why ? invalid(plan, "%s", why) : 0;
+	}
+	case OP_HOOK_STATE:
+		if (strcmp(r->argv[0], "create") != 0 && strcmp(r->argv[0], "start") != 0)
+			return invalid(plan, "hook-state: when must be `create` or `start`, not `%s`", r->argv[0]);
+		return 0;
+	case OP_IOPRIO:
+		if (r->num[0] < 1 || r->num[0] > 3 || r->num[1] > 7)
+			return invalid(plan, "%s", "ioprio: class must be 1-3 and level 0-7");
+		return 0;
 	default: return 0;
 	}
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants, userInfo } from 'node:os';
 import path from 'node:path';
@@ -29,8 +29,9 @@ import {
   killCgroup,
   loadCgroup,
 } from './cgroups/index.ts';
+import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
 import { thawContainer } from './operations.ts';
-import { compilePlan, encodePlan } from './plan/index.ts';
+import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC, type HookStateFiles } from './plan/index.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
 
@@ -87,11 +88,14 @@ export class Runtime {
       // uid 0 is root everywhere; anyone else is looked up (NSS costs a millisecond at start-up).
       owner: process.getuid?.() === 0 ? 'root' : userInfo().username,
       annotations: spec.annotations ?? {},
+      ...(spec.hooks ? { hooks: spec.hooks } : {}),
     };
+    const hookFiles = hookStateFiles(dir);
     let cgroup: Cgroup | undefined;
     try {
       await this.store.write(record);
       assertRootfs(record.rootfs);
+      checkIntelRdt(spec, existsSync('/sys/fs/resctrl/schemata'));
       const layout = await detectLayout();
       cgroup = await createCgroup(layout, {
         cgroupsPath: spec.linux?.cgroupsPath,
@@ -111,6 +115,7 @@ export class Runtime {
         cgroupProcs: cgroup.procsFiles,
         cgroupViews: cgroupViews(layout, cgroup),
         isDirectory,
+        hookStateFiles: hookFiles,
       });
       const planFile = path.join(dir, 'plan');
       await writeFileAtomic(planFile, encodePlan(plan));
@@ -121,6 +126,8 @@ export class Runtime {
         foreground: options.foreground ?? false,
         preserveFds: options.preserveFds ?? 0,
         ...(options.stdio ? { stdio: options.stdio } : {}),
+        onSync: (name, pid) =>
+          name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, hookFiles, pid) : Promise.resolve(),
       });
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
@@ -157,6 +164,9 @@ export class Runtime {
     rmSync(fifo, { force: true });
     record.started = true;
     await this.store.write(record);
+    await runHooksWarning('poststart', record.hooks, hookState(record, 'running', record.pid), (message) =>
+      this.log.warn(message, { id }),
+    );
   }
 
   async state(id: string): Promise<State> {
@@ -211,6 +221,9 @@ export class Runtime {
       await destroyCgroup(cgroup);
     }
     await this.store.remove(id);
+    await runHooksWarning('poststop', record.hooks, hookState(record, 'stopped', undefined), (message) =>
+      this.log.warn(message, { id }),
+    );
   }
 
   /** create + start; in foreground, waits for the exit and deletes the container (runc run). */
@@ -325,4 +338,9 @@ function exitStatus(child: ChildProcess): Promise<number> {
 
 function osSignalNumber(signal: NodeJS.Signals): number {
   return osConstants.signals[signal] ?? 0;
+}
+
+/** Where the engine writes the state JSON that the init's hooks read (native/PLAN.md `hook-state`). */
+function hookStateFiles(dir: string): HookStateFiles {
+  return { create: path.join(dir, 'hook-state-create.json'), start: path.join(dir, 'hook-state-start.json') };
 }

@@ -10,7 +10,13 @@ import {
   syscallError,
   writeFileAtomic,
 } from '../common/index.ts';
-import { type ContainerStatus, OCI_RUNTIME_SPEC_VERSION, type Resources, type State } from '../oci/index.ts';
+import {
+  type ContainerStatus,
+  type Hooks,
+  OCI_RUNTIME_SPEC_VERSION,
+  type Resources,
+  type State,
+} from '../oci/index.ts';
 import type { CgroupRecord } from './cgroups/index.ts';
 import { recordIsFrozen } from './freezer.ts';
 
@@ -30,6 +36,8 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** Set by `start` (the exec fifo is gone once the init has been released). */
   started?: boolean;
+  /** The config's hooks: poststart and poststop run after create, when the bundle may have changed. */
+  hooks?: Hooks;
   /** The resources after the last `update` (merged over the bundle's linux.resources). */
   resources?: Resources;
 }
