@@ -409,6 +409,32 @@ static int cmd_syscall(int argc, char **argv)
 	return 0;
 }
 
+/* The scheduling facts a container's program inherits: ioprio class/level, policy, rt priority, nice, personality. */
+static int cmd_sched(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+	if (io < 0)
+		return die("ioprio_get", "self");
+	int policy = sched_getscheduler(0);
+	if (policy < 0)
+		return die("sched_getscheduler", "self");
+	struct sched_param param;
+	if (sched_getparam(0, &param) < 0)
+		return die("sched_getparam", "self");
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		return die("getpriority", "self");
+	long persona = syscall(SYS_personality, 0xffffffffUL);
+	if (persona < 0)
+		return die("personality", "self");
+	printf("ioprio_class=%ld ioprio_level=%ld policy=%d priority=%d nice=%d personality=%#lx\n", io >> 13,
+	       io & 0x1fff, policy & ~SCHED_RESET_ON_FORK, param.sched_priority, nice, persona);
+	return 0;
+}
+
 static int cmd_mountinfo(int argc, char **argv)
 {
 	(void)argc;
@@ -428,7 +454,7 @@ static const struct {
 	{ "write", cmd_write },   { "mknod-test", cmd_mknod_test }, { "stat", cmd_stat },
 	{ "ls", cmd_ls },         { "sleep", cmd_sleep },       { "exit", cmd_exit },
 	{ "env", cmd_env },       { "fds", cmd_fds },           { "caps", cmd_caps },
-	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
+	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo }, { "sched", cmd_sched },
 };
 
 int main(int argc, char **argv)

@@ -176,15 +176,17 @@ static int run_hook(const struct record *r, int when)
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
-			return failf(ETIMEDOUT, "hook", path, "did not finish within its timeout of %lu s", timeout);
+			return failf(ETIMEDOUT, "hook", path, "%s hook did not finish within its timeout of %lu s",
+				     when == WHEN_CREATE ? "createContainer" : "startContainer", timeout);
 		}
 		struct timespec nap = { .tv_sec = 0, .tv_nsec = 5 * 1000 * 1000 };
 		nanosleep(&nap, NULL);
 	}
+	const char *kind = when == WHEN_CREATE ? "createContainer" : "startContainer";
 	if (WIFSIGNALED(status))
-		return failf(ECANCELED, "hook", path, "killed by signal %d", WTERMSIG(status));
+		return failf(ECANCELED, "hook", path, "%s hook killed by signal %d", kind, WTERMSIG(status));
 	if (WEXITSTATUS(status) != 0)
-		return failf(ECANCELED, "hook", path, "exited with status %d", WEXITSTATUS(status));
+		return failf(ECANCELED, "hook", path, "%s hook exited with status %d", kind, WEXITSTATUS(status));
 	return 0;
 }
 
