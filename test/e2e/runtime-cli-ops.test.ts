@@ -121,4 +121,6 @@ test('run --keep and kill --all from the command line', (t) => {
   const until = Date.now() + 3000;
   while (JSON.parse(rt('state', second).stdout).status !== 'stopped' && Date.now() < until);
   assert.equal(JSON.parse(rt('state', second).stdout).status, 'stopped');
+  // Here, not in t.after: setUp's clean-up (registered first) removes the state root.
+  assert.equal(rt('delete', second).status, 0);
 });
