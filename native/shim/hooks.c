@@ -45,36 +45,57 @@ const char *hook_check(const struct record *r)
 	return NULL;
 }
 
+/* Reads exactly n bytes from fd, retrying on EINTR; 0, or -1 with errno (EPIPE at EOF). */
+static int read_full(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One frame from the sync fd, which the engine sends right after its answer to `sync`: the length in
+ * decimal, a newline, then the state JSON. Through the socket rather than a file, because the init
+ * (maybe in a user namespace, maybe as an unmapped user) need not be able to reach the state directory.
+ */
 int step_hook_state(struct init_ctx *ctx, const struct record *r)
 {
 	(void)ctx;
 	int when = strcmp(r->argv[0], "start") == 0 ? WHEN_START : WHEN_CREATE;
-	FILE *f = fopen(r->argv[1], "re");
-	if (!f)
-		return fail(errno, "open", r->argv[1]);
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
+	char digits[24];
+	size_t n = 0;
 	for (;;) {
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *grown = realloc(buf, cap);
-			if (!grown) {
-				free(buf);
-				fclose(f);
-				return fail(ENOMEM, "realloc", r->argv[1]);
-			}
-			buf = grown;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
+		if (n == sizeof digits - 1)
+			return failf(EPROTO, "read", "sync fd", "hook-state: length is too long");
+		if (read_full(report_fd(), &digits[n], 1) < 0)
+			return fail(errno, "read", "sync fd");
+		if (digits[n] == '\n')
 			break;
+		if (digits[n] < '0' || digits[n] > '9')
+			return failf(EPROTO, "read", "sync fd", "hook-state: the frame does not start with a length");
+		n++;
 	}
-	int err = ferror(f) ? EIO : 0;
-	fclose(f);
-	if (err) {
+	digits[n] = '\0';
+	size_t len = (size_t)strtoull(digits, NULL, 10);
+	if (!n || len > (1 << 20))
+		return failf(EPROTO, "read", "sync fd", "hook-state: bad length `%s`", digits);
+	char *buf = malloc(len ? len : 1);
+	if (!buf)
+		return fail(ENOMEM, "malloc", "hook state");
+	if (read_full(report_fd(), buf, len) < 0) {
+		int e = errno;
 		free(buf);
-		return fail(err, "read", r->argv[1]);
+		return fail(e, "read", "sync fd");
 	}
 	free(states[when]);
 	states[when] = buf;

@@ -4,7 +4,7 @@
 
 #include "init.h"
 
-/* `hook-state WHEN PATH`: reads the state JSON for the hooks of WHEN (`create` or `start`). */
+/* `hook-state WHEN`: reads the state JSON for the hooks of WHEN (`create` or `start`) from the sync fd. */
 int step_hook_state(struct init_ctx *ctx, const struct record *r);
 /* `hook WHEN PATH TIMEOUT NARGS ARGS… ENV…`: runs it now (`now`) or queues it for after start. */
 int step_hook(struct init_ctx *ctx, const struct record *r);

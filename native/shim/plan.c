@@ -63,7 +63,7 @@ static const struct op_spec op_specs[] = {
 	{ "cwd", OP_CWD, "s", false },
 	{ "env", OP_ENV, "s", false },
 	{ "sync", OP_SYNC, "s", false },
-	{ "hook-state", OP_HOOK_STATE, "ss", false },
+	{ "hook-state", OP_HOOK_STATE, "s", false },
 	{ "hook", OP_HOOK, "+", false },
 	{ "ioprio", OP_IOPRIO, "ww", false },
 	{ "sched", OP_SCHED, "wiwuuuu", false },

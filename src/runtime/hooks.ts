@@ -5,10 +5,10 @@
  * over). The hooks the init runs (createContainer, startContainer) are in native/shim/hooks.c.
  */
 import { spawn } from 'node:child_process';
-import { runtimeFailure, writeFileAtomic } from '../common/index.ts';
+import { runtimeFailure } from '../common/index.ts';
 import type { ContainerStatus, Hook, Hooks, State } from '../oci/index.ts';
 import { OCI_RUNTIME_SPEC_VERSION } from '../oci/index.ts';
-import type { HookStateFiles } from './plan/index.ts';
+import { hookStatePayload } from './plan/index.ts';
 import type { ContainerRecord } from './state.ts';
 
 export type HookKind = keyof Hooks;
@@ -95,20 +95,17 @@ export async function runHooksWarning(
 }
 
 /**
- * The engine's answer to `sync createRuntime`: write the state files the init's hooks read, then run
- * prestart (deprecated, run with createRuntime as runc does) and createRuntime in the runtime namespace.
+ * The engine's answer to `sync createRuntime`: run prestart (deprecated, run with createRuntime as runc
+ * does) and createRuntime in the runtime namespace, then hand the init the state its own hooks get
+ * (createContainer: `creating`; startContainer: `created`, as runc).
  */
 export async function createRuntimeHooks(
   record: ContainerRecord,
   hooks: Hooks | undefined,
-  files: HookStateFiles,
   pid: number | undefined,
-): Promise<void> {
-  // 0644: an init in a user namespace reads them as an unmapped user.
-  await writeFileAtomic(files.create, JSON.stringify(hookState(record, 'creating', pid)), 0o644);
-  // runc gives startContainer hooks the `created` state.
-  await writeFileAtomic(files.start, JSON.stringify(hookState(record, 'created', pid)), 0o644);
+): Promise<string> {
   const state = hookState(record, 'creating', pid);
   await runHooks('prestart', hooks, state);
   await runHooks('createRuntime', hooks, state);
+  return hookStatePayload(state, hookState(record, 'created', pid));
 }

@@ -31,7 +31,7 @@ import {
 } from './cgroups/index.ts';
 import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
 import { thawContainer } from './operations.ts';
-import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC, type HookStateFiles } from './plan/index.ts';
+import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
 
@@ -90,7 +90,6 @@ export class Runtime {
       annotations: spec.annotations ?? {},
       ...(spec.hooks ? { hooks: spec.hooks } : {}),
     };
-    const hookFiles = hookStateFiles(dir);
     let cgroup: Cgroup | undefined;
     try {
       await this.store.write(record);
@@ -115,7 +114,6 @@ export class Runtime {
         cgroupProcs: cgroup.procsFiles,
         cgroupViews: cgroupViews(layout, cgroup),
         isDirectory,
-        hookStateFiles: hookFiles,
       });
       const planFile = path.join(dir, 'plan');
       await writeFileAtomic(planFile, encodePlan(plan));
@@ -127,7 +125,7 @@ export class Runtime {
         preserveFds: options.preserveFds ?? 0,
         ...(options.stdio ? { stdio: options.stdio } : {}),
         onSync: (name, pid) =>
-          name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, hookFiles, pid) : Promise.resolve(),
+          name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, pid) : Promise.resolve(undefined),
       });
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
@@ -338,9 +336,4 @@ function exitStatus(child: ChildProcess): Promise<number> {
 
 function osSignalNumber(signal: NodeJS.Signals): number {
   return osConstants.signals[signal] ?? 0;
-}
-
-/** Where the engine writes the state JSON that the init's hooks read (native/PLAN.md `hook-state`). */
-function hookStateFiles(dir: string): HookStateFiles {
-  return { create: path.join(dir, 'hook-state-create.json'), start: path.join(dir, 'hook-state-start.json') };
 }

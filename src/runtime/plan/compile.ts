@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
-import { type HookStateFiles, hookSteps } from './hooks.ts';
+import { hookSteps } from './hooks.ts';
 import { CLONE_NEW, MS, RLIM_INFINITY, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
 import { schedulingSteps } from './process-extras.ts';
@@ -31,8 +31,6 @@ export interface CompileInput {
   cgroupViews: CgroupView[];
   /** Tells whether a host path is a directory (bind sources decide what the destination must be). */
   isDirectory: (hostPath: string) => boolean;
-  /** Where the engine writes the state JSON for hooks the init runs (./hooks.ts); needed only with hooks. */
-  hookStateFiles?: HookStateFiles;
 }
 
 const DEFAULT_UMASK = 0o022;
@@ -115,7 +113,7 @@ export function compilePlan(input: CompileInput): Plan {
   for (const p of linux.maskedPaths ?? []) steps.push({ op: 'mask', path: p });
   for (const p of linux.readonlyPaths ?? []) steps.push({ op: 'readonly', path: p });
   if (spec.root?.readonly) steps.push({ op: 'remount-root', flags: MS.RDONLY });
-  steps.push(...hookSteps(spec, input.hookStateFiles));
+  steps.push(...hookSteps(spec));
   steps.push({ op: 'pivot', mode: input.noPivot ? 'move' : 'pivot_root' });
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 

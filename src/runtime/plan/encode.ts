@@ -85,7 +85,7 @@ function encodeStep(step: PlanStep): string[] {
     case 'sync':
       return [step.op, step.name];
     case 'hook-state':
-      return [step.op, step.when, step.path];
+      return [step.op, step.when];
     case 'hook':
       return [
         step.op,

@@ -6,7 +6,8 @@
  *   resolves in the runtime's mount view, as the spec requires;
  * - startContainer runs in the init after `start` and before the program, with the path resolved in
  *   the container.
- * The init learns the state JSON from files the engine writes during the sync (`hook-state`).
+ * The init learns the state JSON from the engine through the sync socket, right after the engine's
+ * answer to the sync: two `hook-state` frames, `create` then `start` (hookStatePayload).
  */
 import { invalidArgument } from '../../common/index.ts';
 import type { Hook, Spec } from '../../oci/index.ts';
@@ -14,12 +15,6 @@ import type { PlanStep } from './types.ts';
 
 /** The name of the sync step during which the engine runs prestart and createRuntime hooks. */
 export const HOOKS_SYNC = 'createRuntime';
-
-/** Host paths of the state JSON the engine writes for the init's hooks (readable before the pivot). */
-export interface HookStateFiles {
-  create: string;
-  start: string;
-}
 
 /** Whether the spec has hooks that need the init to stop at the sync step. */
 export function needsHookSync(spec: Spec): boolean {
@@ -45,14 +40,18 @@ function hookStep(hook: Hook, when: 'now' | 'start', field: string): PlanStep {
   };
 }
 
-/** The steps that go right before the pivot: the sync, the state files, the init's hooks. */
-export function hookSteps(spec: Spec, files: HookStateFiles | undefined): PlanStep[] {
+/**
+ * The steps that go right before the pivot: the sync, the two state frames (always both, in this
+ * order, so that the engine's answer does not depend on the plan), the init's hooks.
+ */
+export function hookSteps(spec: Spec): PlanStep[] {
   if (!needsHookSync(spec)) return [];
-  if (!files) throw invalidArgument('config.json: hooks need state files (compile input hookStateFiles)');
   const hooks = spec.hooks ?? {};
-  const steps: PlanStep[] = [{ op: 'sync', name: HOOKS_SYNC }];
-  if (hooks.createContainer?.length) steps.push({ op: 'hook-state', when: 'create', path: files.create });
-  if (hooks.startContainer?.length) steps.push({ op: 'hook-state', when: 'start', path: files.start });
+  const steps: PlanStep[] = [
+    { op: 'sync', name: HOOKS_SYNC },
+    { op: 'hook-state', when: 'create' },
+    { op: 'hook-state', when: 'start' },
+  ];
   hooks.createContainer?.forEach((hook, i) => {
     steps.push(hookStep(hook, 'now', `hooks.createContainer[${i}]`));
   });
@@ -60,4 +59,13 @@ export function hookSteps(spec: Spec, files: HookStateFiles | undefined): PlanSt
     steps.push(hookStep(hook, 'start', `hooks.startContainer[${i}]`));
   });
   return steps;
+}
+
+/** The bytes the engine sends after answering `sync createRuntime`: the `create` then the `start` state. */
+export function hookStatePayload(create: unknown, start: unknown): string {
+  const frame = (value: unknown) => {
+    const json = JSON.stringify(value);
+    return `${Buffer.byteLength(json)}\n${json}`;
+  };
+  return frame(create) + frame(start);
 }

@@ -1,6 +1,6 @@
 export { type CgroupView, type CompileInput, compilePlan } from './compile.ts';
 export { encodePlan } from './encode.ts';
-export { HOOKS_SYNC, type HookStateFiles, hookSteps, needsHookSync } from './hooks.ts';
+export { HOOKS_SYNC, hookStatePayload, hookSteps, needsHookSync } from './hooks.ts';
 export { knownMountOptions } from './mount-options.ts';
 export { checkIntelRdt, schedulingSteps } from './process-extras.ts';
 export type { Plan, PlanStep } from './types.ts';

@@ -55,7 +55,7 @@ export type PlanStep =
   | { op: 'cwd'; path: string }
   | { op: 'env'; entry: string }
   | { op: 'sync'; name: string }
-  | { op: 'hook-state'; when: 'create' | 'start'; path: string }
+  | { op: 'hook-state'; when: 'create' | 'start' }
   | { op: 'hook'; when: 'now' | 'start'; path: string; timeout: number; args: string[]; env: string[] }
   | { op: 'ioprio'; ioClass: number; level: number }
   | {

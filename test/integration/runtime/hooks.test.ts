@@ -196,3 +196,32 @@ test('poststart and poststop failures are warnings: start and delete succeed', a
   const after = bundle.spec.hooks!.poststop![1]!.args![1]!;
   assert.ok(existsSync(`${after}.state`), 'the remaining poststop hooks still ran');
 });
+
+test('in a user namespace the init gets the state without reaching the state directory', async (t) => {
+  // The runtime root is a 0700 mkdtemp directory: the container's mapped root cannot enter it.
+  const out = tempDir('skiff-hooks-userns-');
+  t.after(out.cleanup);
+  chmodSync(out.dir, 0o777);
+  const bundle = makeBundle(['/bin/sh', '-c', 'cat /tmp/start.state'], (spec) => {
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.hooks = {
+      createContainer: [
+        {
+          path: '/bin/sh',
+          args: ['sh', '-c', `cat > ${out.dir}/create.state; id -u >> ${out.dir}/create.state`],
+        },
+      ],
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/start.state'] }],
+    };
+  });
+  t.after(bundle.cleanup);
+  const result = await runContainer(runtime, bundle);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal((JSON.parse(result.stdout) as State).status, 'created');
+  const text = readFileSync(path.join(out.dir, 'create.state'), 'utf8');
+  const end = text.lastIndexOf('}') + 1;
+  assert.equal((JSON.parse(text.slice(0, end)) as State).status, 'creating');
+  assert.equal(text.slice(end).trim(), '0', 'createContainer runs as the container root');
+});

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Spec } from '../../../../src/oci/index.ts';
-import { checkIntelRdt, compilePlan, encodePlan, type PlanStep } from '../../../../src/runtime/plan/index.ts';
+import {
+  checkIntelRdt,
+  compilePlan,
+  encodePlan,
+  hookStatePayload,
+  type PlanStep,
+} from '../../../../src/runtime/plan/index.ts';
 
 function spec(edit: (s: Spec) => void = () => {}): Spec {
   const s: Spec = {
@@ -14,8 +20,6 @@ function spec(edit: (s: Spec) => void = () => {}): Spec {
   return s;
 }
 
-const files = { create: '/run/c/hook-state-create.json', start: '/run/c/hook-state-start.json' };
-
 function steps(s: Spec): PlanStep[] {
   return compilePlan({
     spec: s,
@@ -26,7 +30,6 @@ function steps(s: Spec): PlanStep[] {
     cgroupProcs: [],
     cgroupViews: [],
     isDirectory: () => true,
-    hookStateFiles: files,
   }).steps;
 }
 
@@ -44,6 +47,14 @@ test('createRuntime alone: a sync before the pivot and nothing for the init to r
   assert.ok(sync >= 0 && sync < ops(list).indexOf('pivot'));
   assert.deepEqual(list[sync], { op: 'sync', name: 'createRuntime' });
   assert.ok(!ops(list).includes('hook'));
+  assert.deepEqual(list.slice(sync + 1, sync + 3), [
+    { op: 'hook-state', when: 'create' },
+    { op: 'hook-state', when: 'start' },
+  ]);
+});
+
+test('the state frames are a decimal byte length, a newline and the JSON', () => {
+  assert.equal(hookStatePayload({ a: 'é' }, { b: 1 }), '10\n{"a":"é"}7\n{"b":1}');
 });
 
 test('createContainer and startContainer hooks go to the init after the sync and before the pivot', () => {
@@ -59,8 +70,8 @@ test('createContainer and startContainer hooks go to the init after the sync and
   const pivot = ops(list).indexOf('pivot');
   assert.deepEqual(list.slice(sync, pivot), [
     { op: 'sync', name: 'createRuntime' },
-    { op: 'hook-state', when: 'create', path: files.create },
-    { op: 'hook-state', when: 'start', path: files.start },
+    { op: 'hook-state', when: 'create' },
+    { op: 'hook-state', when: 'start' },
     { op: 'hook', when: 'now', path: '/c', timeout: 3, args: ['c', 'x'], env: ['A=1'] },
     { op: 'hook', when: 'start', path: '/s', timeout: 0, args: [], env: [] },
   ]);
@@ -75,7 +86,6 @@ test('createContainer and startContainer hooks go to the init after the sync and
     cgroupProcs: [],
     cgroupViews: [],
     isDirectory: () => true,
-    hookStateFiles: files,
   });
   const encoded = Buffer.from(encodePlan(plan)).toString();
   // op, argc 7: when, path, timeout, nargs 2, the two args, then the env.
