@@ -32,6 +32,7 @@ import {
 import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
 import { thawContainer } from './operations.ts';
 import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
+import { joinIntelRdt, removeIntelRdt } from './resctrl.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
 
@@ -129,6 +130,8 @@ export class Runtime {
       });
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
+      // The init still waits on the exec fifo: it joins before the program (or any child) exists.
+      if (spec.linux?.intelRdt) record.intelRdt = joinIntelRdt(spec.linux.intelRdt, options.id, shim.pid);
       await this.store.write(record);
       if (options.pidFile) await writeFileAtomic(path.resolve(options.pidFile), `${shim.pid}`, 0o644);
       return { record, ...(options.foreground ? { exit: exitStatus(shim.child) } : {}) };
@@ -218,6 +221,7 @@ export class Runtime {
       await killCgroup(cgroup, 'SIGKILL');
       await destroyCgroup(cgroup);
     }
+    removeIntelRdt(record.intelRdt);
     await this.store.remove(id);
     await runHooksWarning('poststop', record.hooks, hookState(record, 'stopped', undefined), (message) =>
       this.log.warn(message, { id }),
@@ -259,6 +263,7 @@ export class Runtime {
         await killCgroup(cgroup, 'SIGKILL');
         await destroyCgroup(cgroup);
       }
+      removeIntelRdt(record.intelRdt);
     } catch (err) {
       this.log.error('cleanup after a failed create left something behind', {
         id: record.id,

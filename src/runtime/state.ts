@@ -19,6 +19,7 @@ import {
 } from '../oci/index.ts';
 import type { CgroupRecord } from './cgroups/index.ts';
 import { recordIsFrozen } from './freezer.ts';
+import type { RdtRecord } from './resctrl.ts';
 
 /** What the runtime remembers of a container between commands (runc's state.json). */
 export interface ContainerRecord {
@@ -36,6 +37,8 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** Set by `start` (the exec fifo is gone once the init has been released). */
   started?: boolean;
+  /** The resctrl group the init joined (linux.intelRdt), and whether create made it. */
+  intelRdt?: RdtRecord;
   /** The config's hooks: poststart and poststop run after create, when the bundle may have changed. */
   hooks?: Hooks;
   /** The resources after the last `update` (merged over the bundle's linux.resources). */

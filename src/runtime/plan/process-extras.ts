@@ -2,7 +2,7 @@
  * Compiles process.ioPriority, process.scheduler and linux.personality into the init's `ioprio`,
  * `sched` and `personality` records (native/shim/sched.c), and refuses linux.intelRdt clearly.
  */
-import { failedPrecondition, invalidArgument, notImplemented } from '../../common/index.ts';
+import { failedPrecondition, invalidArgument } from '../../common/index.ts';
 import type { Spec } from '../../oci/index.ts';
 import type { PlanStep } from './types.ts';
 
@@ -110,19 +110,14 @@ export function schedulingSteps(spec: Spec): PlanStep[] {
 }
 
 /**
- * linux.intelRdt needs the resctrl filesystem; without it the config cannot be honoured, and
- * saying so beats ignoring a cache or bandwidth limit. `resctrlMounted` is the host's answer.
+ * linux.intelRdt needs the resctrl filesystem; without it the config cannot be honoured, and saying
+ * so before anything is made beats ignoring a cache or bandwidth limit. `resctrlMounted` is the host's
+ * answer; the group itself is joined by ../resctrl.ts once the init exists.
  */
 export function checkIntelRdt(spec: Spec, resctrlMounted: boolean): void {
-  const rdt = spec.linux?.intelRdt;
-  if (!rdt) return;
-  if (!resctrlMounted) {
-    throw failedPrecondition(
-      'config.json: linux.intelRdt needs the resctrl filesystem at /sys/fs/resctrl, which this host does not have ' +
-        '(mount -t resctrl resctrl /sys/fs/resctrl on a CPU with Intel RDT / AMD PQoS), or drop linux.intelRdt',
-    );
-  }
-  throw notImplemented(
-    'config.json: linux.intelRdt: resctrl groups are not implemented by skiff-runtime yet',
+  if (!spec.linux?.intelRdt || resctrlMounted) return;
+  throw failedPrecondition(
+    'config.json: linux.intelRdt needs the resctrl filesystem at /sys/fs/resctrl, which this host does not have ' +
+      '(mount -t resctrl resctrl /sys/fs/resctrl on a CPU with Intel RDT / AMD PQoS), or drop linux.intelRdt',
   );
 }

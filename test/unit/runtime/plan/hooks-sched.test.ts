@@ -160,4 +160,5 @@ test('intelRdt without resctrl names the missing filesystem', () => {
     /linux\.intelRdt needs the resctrl filesystem at \/sys\/fs\/resctrl/,
   );
   assert.doesNotThrow(() => checkIntelRdt(spec(), false));
+  assert.doesNotThrow(() => checkIntelRdt(s, true));
 });
