@@ -25,6 +25,14 @@ export function podmanHarness() {
     'vfs',
     '--cgroup-manager',
     'cgroupfs',
+    // Its own libpod tmpdir (exit codes, locks), network configs and volumes: another harness's
+    // `system reset` running beside it must not remove what this one's containers need.
+    '--tmpdir',
+    path.join(work.dir, 'tmp'),
+    '--network-config-dir',
+    path.join(work.dir, 'networks'),
+    '--volumepath',
+    path.join(work.dir, 'volumes'),
     '--events-backend',
     'none',
     '--runtime',
