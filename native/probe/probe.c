@@ -559,6 +559,32 @@ static int cmd_seccomp_agent(int argc, char **argv)
 	return 0;
 }
 
+/* The scheduling facts a container's program inherits: ioprio class/level, policy, rt priority, nice, personality. */
+static int cmd_sched(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+	if (io < 0)
+		return die("ioprio_get", "self");
+	int policy = sched_getscheduler(0);
+	if (policy < 0)
+		return die("sched_getscheduler", "self");
+	struct sched_param param;
+	if (sched_getparam(0, &param) < 0)
+		return die("sched_getparam", "self");
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		return die("getpriority", "self");
+	long persona = syscall(SYS_personality, 0xffffffffUL);
+	if (persona < 0)
+		return die("personality", "self");
+	printf("ioprio_class=%ld ioprio_level=%ld policy=%d priority=%d nice=%d personality=%#lx\n", io >> 13,
+	       io & 0x1fff, policy & ~SCHED_RESET_ON_FORK, param.sched_priority, nice, persona);
+	return 0;
+}
+
 static int cmd_mountinfo(int argc, char **argv)
 {
 	(void)argc;
@@ -580,7 +606,7 @@ static const struct {
 	{ "env", cmd_env },       { "fds", cmd_fds },           { "caps", cmd_caps },
 	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
 	{ "syscall-nr", cmd_syscall_nr }, { "exe-attack", cmd_exe_attack },
-	{ "seccomp-agent", cmd_seccomp_agent },
+	{ "seccomp-agent", cmd_seccomp_agent }, { "sched", cmd_sched },
 };
 
 int main(int argc, char **argv)

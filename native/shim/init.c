@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "hooks.h"
 #include "lsm.h"
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
+#include "sched.h"
 #include "seccomp.h"
 
 typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
@@ -38,6 +40,11 @@ static const step_fn steps[] = {
 	[OP_CWD] = step_cwd,
 	[OP_ENV] = step_env,
 	[OP_SYNC] = step_sync,
+	[OP_HOOK_STATE] = step_hook_state,
+	[OP_HOOK] = step_hook,
+	[OP_IOPRIO] = step_ioprio,
+	[OP_SCHED] = step_sched,
+	[OP_PERSONALITY] = step_personality,
 	[OP_EXEC] = step_exec,
 	[OP_BOUNDING] = step_bounding,
 	[OP_KEEP_CAPS] = step_keep_caps,

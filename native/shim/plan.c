@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lsm.h"
+#include "hooks.h"
 #include "report.h"
 #include "seccomp.h"
 
@@ -64,6 +65,11 @@ static const struct op_spec op_specs[] = {
 	{ "cwd", OP_CWD, "s", false },
 	{ "env", OP_ENV, "s", false },
 	{ "sync", OP_SYNC, "s", false },
+	{ "hook-state", OP_HOOK_STATE, "s", false },
+	{ "hook", OP_HOOK, "+", false },
+	{ "ioprio", OP_IOPRIO, "ww", false },
+	{ "sched", OP_SCHED, "wiwuuuu", false },
+	{ "personality", OP_PERSONALITY, "u", false },
 	{ "exec", OP_EXEC, "+", false },
 	{ "bounding", OP_BOUNDING, "u", false },
 	{ "keep-caps", OP_KEEP_CAPS, "", false },
@@ -308,6 +314,18 @@ static int check_record(struct plan *plan, struct record *r)
 	case OP_APPARMOR:
 	case OP_SELINUX_LABEL:
 	case OP_SELINUX_MOUNT_LABEL: return lsm_check_host(r);
+	case OP_HOOK: {
+		const char *why = hook_check(r);
+		return why ? invalid(plan, "%s", why) : 0;
+	}
+	case OP_HOOK_STATE:
+		if (strcmp(r->argv[0], "create") != 0 && strcmp(r->argv[0], "start") != 0)
+			return invalid(plan, "hook-state: when must be `create` or `start`, not `%s`", r->argv[0]);
+		return 0;
+	case OP_IOPRIO:
+		if (r->num[0] < 1 || r->num[0] > 3 || r->num[1] > 7)
+			return invalid(plan, "%s", "ioprio: class must be 1-3 and level 0-7");
+		return 0;
 	default: return 0;
 	}
 }

@@ -42,6 +42,11 @@ enum op {
 	OP_CWD,
 	OP_ENV,
 	OP_SYNC,
+	OP_HOOK_STATE,
+	OP_HOOK,
+	OP_IOPRIO,
+	OP_SCHED,
+	OP_PERSONALITY,
 	OP_EXEC,
 	/* security steps (caps.c, seccomp.c, lsm.c) */
 	OP_BOUNDING,
@@ -61,7 +66,7 @@ enum op {
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 enum pivot_mode { PIVOT_ROOT, PIVOT_MOVE };
 
-#define PLAN_MAX_ARGS 6
+#define PLAN_MAX_ARGS 7
 
 struct record {
 	enum op op;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "report.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -256,6 +257,9 @@ int step_exec(struct init_ctx *ctx, const struct record *r)
 	/* From here only the engine holds the sync socket: it sees EOF, and the create is over. */
 	report_close();
 	if (!wait_for_start(ctx->fifofd))
+		_exit(1);
+	/* startContainer hooks: after start, in the container, before the program (runtime.md step 7). */
+	if (hooks_run_start() < 0)
 		_exit(1);
 	execve(program, r->argv, ctx->envp);
 	/* Too late for the sync fd: the container's stderr is the one place left to say why. */

@@ -242,8 +242,11 @@ export interface MemoryPolicy {
   flags?: string[];
 }
 
-/** The OCI state of a container (state-schema.json). */
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+/**
+ * The OCI state of a container (state-schema.json), plus runc's `paused` (a frozen cgroup), which
+ * runc, podman and containerd all report and expect.
+ */
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
 
 export interface State {
   ociVersion: string;

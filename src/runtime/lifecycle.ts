@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants as osConstants, userInfo } from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,10 @@ import {
   killCgroup,
   loadCgroup,
 } from './cgroups/index.ts';
-import { compilePlan, encodePlan } from './plan/index.ts';
+import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
+import { thawContainer } from './operations.ts';
+import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
+import { joinIntelRdt, removeIntelRdt } from './resctrl.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
 
@@ -86,11 +89,13 @@ export class Runtime {
       // uid 0 is root everywhere; anyone else is looked up (NSS costs a millisecond at start-up).
       owner: process.getuid?.() === 0 ? 'root' : userInfo().username,
       annotations: spec.annotations ?? {},
+      ...(spec.hooks ? { hooks: spec.hooks } : {}),
     };
     let cgroup: Cgroup | undefined;
     try {
       await this.store.write(record);
       assertRootfs(record.rootfs);
+      checkIntelRdt(spec, existsSync('/sys/fs/resctrl/schemata'));
       const layout = await detectLayout();
       cgroup = await createCgroup(layout, {
         cgroupsPath: spec.linux?.cgroupsPath,
@@ -121,9 +126,13 @@ export class Runtime {
         foreground: options.foreground ?? false,
         preserveFds: options.preserveFds ?? 0,
         ...(options.stdio ? { stdio: options.stdio } : {}),
+        onSync: (name, pid) =>
+          name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, pid) : Promise.resolve(undefined),
       });
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
+      // The init still waits on the exec fifo: it joins before the program (or any child) exists.
+      if (spec.linux?.intelRdt) record.intelRdt = joinIntelRdt(spec.linux.intelRdt, options.id, shim.pid);
       await this.store.write(record);
       if (options.pidFile) await writeFileAtomic(path.resolve(options.pidFile), `${shim.pid}`, 0o644);
       return { record, ...(options.foreground ? { exit: exitStatus(shim.child) } : {}) };
@@ -157,6 +166,9 @@ export class Runtime {
     rmSync(fifo, { force: true });
     record.started = true;
     await this.store.write(record);
+    await runHooksWarning('poststart', record.hooks, hookState(record, 'running', record.pid), (message) =>
+      this.log.warn(message, { id }),
+    );
   }
 
   async state(id: string): Promise<State> {
@@ -179,7 +191,7 @@ export class Runtime {
   async kill(id: string, signal: NodeJS.Signals | number, options: { all?: boolean } = {}): Promise<void> {
     const record = await this.store.read(id);
     const status = await this.store.status(record);
-    if (status !== 'created' && status !== 'running') {
+    if (status !== 'created' && status !== 'running' && status !== 'paused') {
       throw failedPrecondition(`cannot kill container "${id}": it is ${status}`);
     }
     if (options.all) {
@@ -189,12 +201,14 @@ export class Runtime {
       return;
     }
     signalProcess(record.pid!, signal);
+    // A frozen process cannot act on SIGKILL until it is thawed (runc thaws too).
+    if (status === 'paused' && (signal === 'SIGKILL' || signal === 9)) await thawContainer(record);
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     const record = await this.store.read(id);
     const status = await this.store.status(record);
-    if ((status === 'running' || status === 'creating') && !options.force) {
+    if ((status === 'running' || status === 'creating' || status === 'paused') && !options.force) {
       throw failedPrecondition(
         `cannot delete container "${id}": it is ${status}; stop it first or use --force`,
       );
@@ -208,7 +222,11 @@ export class Runtime {
       await killCgroup(cgroup, 'SIGKILL');
       await destroyCgroup(cgroup);
     }
+    removeIntelRdt(record.intelRdt);
     await this.store.remove(id);
+    await runHooksWarning('poststop', record.hooks, hookState(record, 'stopped', undefined), (message) =>
+      this.log.warn(message, { id }),
+    );
   }
 
   /** create + start; in foreground, waits for the exit and deletes the container (runc run). */
@@ -232,6 +250,7 @@ export class Runtime {
 
   private async killAndWait(record: ContainerRecord): Promise<void> {
     signalProcess(record.pid!, 'SIGKILL');
+    await thawContainer(record);
     if (!(await waitForProcessExit(record.pid!, record.pidStartTime, KILL_TIMEOUT_MS))) {
       throw runtimeFailure(`container "${record.id}" (pid ${record.pid}) did not die after SIGKILL`);
     }
@@ -245,6 +264,7 @@ export class Runtime {
         await killCgroup(cgroup, 'SIGKILL');
         await destroyCgroup(cgroup);
       }
+      removeIntelRdt(record.intelRdt);
     } catch (err) {
       this.log.error('cleanup after a failed create left something behind', {
         id: record.id,

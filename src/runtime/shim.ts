@@ -33,8 +33,11 @@ export interface ShimOptions {
   preserveFds: number;
   /** The container's stdin, stdout and stderr (default: this process's). */
   stdio?: ContainerStdio;
-  /** Answers `sync` steps (hooks); resolve to continue, reject to abort the create. */
-  onSync?: (name: string, pid: number | undefined) => Promise<void>;
+  /**
+   * Answers `sync` steps (hooks); resolve to continue, reject to abort the create. A resolved string
+   * is sent right after the answer (the `hook-state` frames the init reads next).
+   */
+  onSync?: (name: string, pid: number | undefined) => Promise<string | undefined>;
 }
 
 export interface LaunchedShim {
@@ -90,8 +93,8 @@ export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
       else if (message.type === 'error') failure ??= shimError(message);
       else if (message.type === 'sync') {
         try {
-          await options.onSync?.(message.name, pid);
-          socket.write('1');
+          const payload = await options.onSync?.(message.name, pid);
+          socket.write(`1${payload ?? ''}`);
         } catch (err) {
           failure ??= err instanceof SkiffError ? err : runtimeFailure(String(err), err);
           socket.write('0');

@@ -10,8 +10,16 @@ import {
   syscallError,
   writeFileAtomic,
 } from '../common/index.ts';
-import { type ContainerStatus, OCI_RUNTIME_SPEC_VERSION, type State } from '../oci/index.ts';
+import {
+  type ContainerStatus,
+  type Hooks,
+  OCI_RUNTIME_SPEC_VERSION,
+  type Resources,
+  type State,
+} from '../oci/index.ts';
 import type { CgroupRecord } from './cgroups/index.ts';
+import { recordIsFrozen } from './freezer.ts';
+import type { RdtRecord } from './resctrl.ts';
 
 /** What the runtime remembers of a container between commands (runc's state.json). */
 export interface ContainerRecord {
@@ -29,6 +37,12 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord;
   /** Set by `start` (the exec fifo is gone once the init has been released). */
   started?: boolean;
+  /** The resctrl group the init joined (linux.intelRdt), and whether create made it. */
+  intelRdt?: RdtRecord;
+  /** The config's hooks: poststart and poststop run after create, when the bundle may have changed. */
+  hooks?: Hooks;
+  /** The resources after the last `update` (merged over the bundle's linux.resources). */
+  resources?: Resources;
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
@@ -103,6 +117,8 @@ export class StateStore {
     if (record.pid === undefined) return 'creating';
     const liveness = await processLiveness(record.pid, record.pidStartTime);
     if (liveness !== 'alive') return 'stopped';
+    // As runc: a live container whose freezer says frozen is paused, whoever froze it.
+    if (await recordIsFrozen(record.cgroup)) return 'paused';
     if (record.started) return 'running';
     return (await exists(this.fifo(record.id))) ? 'created' : 'running';
   }

@@ -17,6 +17,7 @@ import {
 import { defaultSpec, OCI_RUNTIME_SPEC_VERSION } from '../../oci/index.ts';
 import { Runtime } from '../lifecycle.ts';
 import { parseSignal } from '../signals.ts';
+import { OPERATION_COMMANDS } from './operations.ts';
 import { renderTable } from './table.ts';
 
 const VERSION = '0.1.0';
@@ -44,6 +45,12 @@ Commands:
   list      list containers
   kill      send a signal to a container's init (or every process, --all)
   delete    delete a container
+  ps        list the processes of a container
+  pause     freeze every process of a container
+  resume    thaw a paused container
+  update    change the resources of a container
+  events    print a container's stats and OOM events
+  features  print the OCI features document
 
 Global options:
   --root DIR          state directory (default ${runtimeRoot()})
@@ -53,7 +60,13 @@ Global options:
   --version, -v       print the version
 `;
 
-const COMMANDS: Record<string, { options: Options; run: Command; usage: string }> = {
+interface CommandSpec {
+  options: Options;
+  run: Command;
+  usage: string;
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
   spec: {
     usage: 'spec [--bundle DIR] [--rootless]',
     options: { bundle: { type: 'string', short: 'b' }, rootless: { type: 'boolean' } },
@@ -169,6 +182,7 @@ const COMMANDS: Record<string, { options: Options; run: Command; usage: string }
       return 0;
     },
   },
+  ...OPERATION_COMMANDS,
 };
 
 function parse(command: string, args: string[], min: number, max = min) {

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
+import { hookSteps } from './hooks.ts';
 import { withMountLabel } from './labels.ts';
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
 import { processSteps } from './process.ts';
+import { schedulingSteps } from './process-extras.ts';
 import { seccompListenerSteps } from './seccomp.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 
@@ -125,9 +127,11 @@ export function compilePlan(input: CompileInput): Plan {
       annotations: spec.annotations,
     }),
   );
+  steps.push(...hookSteps(spec));
   steps.push({ op: 'pivot', mode: input.noPivot ? 'move' : 'pivot_root' });
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 
+  steps.push(...schedulingSteps(spec));
   steps.push(...processSteps(spec.process, linux.seccomp));
   return { version: 1, setup, steps };
 }

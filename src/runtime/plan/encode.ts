@@ -85,6 +85,33 @@ function encodeStep(step: PlanStep): string[] {
       return [step.op, step.entry];
     case 'sync':
       return [step.op, step.name];
+    case 'hook-state':
+      return [step.op, step.when];
+    case 'hook':
+      return [
+        step.op,
+        step.when,
+        step.path,
+        String(step.timeout),
+        String(step.args.length),
+        ...step.args,
+        ...step.env,
+      ];
+    case 'ioprio':
+      return [step.op, String(step.ioClass), String(step.level)];
+    case 'sched':
+      return [
+        step.op,
+        String(step.policy),
+        String(step.nice),
+        String(step.priority),
+        step.flags.toString(),
+        step.runtime.toString(),
+        step.deadline.toString(),
+        step.period.toString(),
+      ];
+    case 'personality':
+      return [step.op, String(step.persona)];
     case 'exec':
       return [step.op, ...step.args];
     default:

@@ -117,3 +117,8 @@ export function parsePropagation(value: string, where: string): number {
   }
   return flags;
 }
+
+/** Every mount option the compiler understands as a flag or a propagation (the features document). */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION_OPTIONS)].sort();
+}

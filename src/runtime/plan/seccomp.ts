@@ -177,3 +177,24 @@ export function seccompListenerSteps(seccomp: Seccomp | undefined, state: Listen
 export function encodeCondition(c: SeccompCondition): string {
   return `${c.index}:${c.op}:${c.value}:${c.valueTwo}`;
 }
+
+/** What this runtime's seccomp accepts, for the OCI features document (`skiff-runtime features`). */
+export function seccompFeatures(): {
+  enabled: true;
+  actions: string[];
+  operators: string[];
+  archs: string[];
+  knownFlags: string[];
+  supportedFlags: string[];
+} {
+  const flags = Object.keys(FLAGS);
+  return {
+    enabled: true,
+    actions: Object.keys(ACTIONS),
+    operators: Object.keys(OPERATORS),
+    archs: Object.keys(ARCHES),
+    knownFlags: flags,
+    // libseccomp 2.5 cannot set WAIT_KILLABLE_RECV (2.6 can); a config asking for it is refused.
+    supportedFlags: flags.filter((f) => f !== 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'),
+  };
+}

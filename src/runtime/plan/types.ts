@@ -73,6 +73,20 @@ export type PlanStep =
   | { op: 'cwd'; path: string }
   | { op: 'env'; entry: string }
   | { op: 'sync'; name: string }
+  | { op: 'hook-state'; when: 'create' | 'start' }
+  | { op: 'hook'; when: 'now' | 'start'; path: string; timeout: number; args: string[]; env: string[] }
+  | { op: 'ioprio'; ioClass: number; level: number }
+  | {
+      op: 'sched';
+      policy: number;
+      nice: number;
+      priority: number;
+      flags: bigint;
+      runtime: bigint;
+      deadline: bigint;
+      period: bigint;
+    }
+  | { op: 'personality'; persona: number }
   | { op: 'exec'; args: string[] }
   // Security records (PLAN.md, "Security records"); capability sets are bit masks by number.
   | { op: 'bounding'; mask: bigint }
