@@ -9,6 +9,7 @@
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
+#include "terminal.h"
 
 typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
 
@@ -36,6 +37,7 @@ static const step_fn steps[] = {
 	[OP_ENV] = step_env,
 	[OP_SYNC] = step_sync,
 	[OP_EXEC] = step_exec,
+	[OP_TERMINAL] = step_terminal,
 };
 
 /*

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
-import { CLONE_NEW, MS, RLIM_INFINITY, RLIMITS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
+import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
+import { compileProcessSteps } from './process.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 
 /** One cgroup hierarchy as the container should see it under its cgroup mount. */
@@ -29,11 +30,13 @@ export interface CompileInput {
   cgroupViews: CgroupView[];
   /** Tells whether a host path is a directory (bind sources decide what the destination must be). */
   isDirectory: (hostPath: string) => boolean;
+  /** `--console-socket`: where the init sends its terminal (process.terminal). */
+  consoleSocket?: string | undefined;
+  /** Appended to process.env (socket activation's LISTEN_FDS and LISTEN_PID, as runc). */
+  extraEnv?: string[] | undefined;
 }
 
-const DEFAULT_UMASK = 0o022;
-
-const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
+export const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
   user: 'user',
   mount: 'mnt',
   pid: 'pid',
@@ -79,6 +82,7 @@ export function compilePlan(input: CompileInput): Plan {
     gidMap: userns ? idMapText(linux.gidMappings, 'gidMappings') : undefined,
     fifo: input.fifo,
     preserveFds: input.preserveFds,
+    consoleSocket: input.consoleSocket,
   };
   if (!namespaces.fresh.has('time') && linux.timeOffsets) {
     throw invalidArgument('config.json: linux.timeOffsets requires a new "time" namespace');
@@ -114,7 +118,7 @@ export function compilePlan(input: CompileInput): Plan {
   steps.push({ op: 'pivot', mode: input.noPivot ? 'move' : 'pivot_root' });
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 
-  steps.push(...processSteps(spec));
+  steps.push(...processSteps(spec, input));
   return { version: 1, setup, steps };
 }
 
@@ -290,35 +294,11 @@ function deviceStep(device: Device, userns: boolean): PlanStep {
   };
 }
 
-function processSteps(spec: Spec): PlanStep[] {
-  const proc = spec.process;
-  if (!proc) throw invalidArgument('config.json: process is required to create a container');
-  if (!proc.args?.length) throw invalidArgument('config.json: process.args must name the program to run');
-  if (proc.terminal) {
-    throw invalidArgument(
-      'config.json: process.terminal is true, but skiff-runtime cannot allocate a terminal yet; set it to false',
-    );
-  }
-  const steps: PlanStep[] = [];
-  for (const rlimit of proc.rlimits ?? []) {
-    const resource = RLIMITS[rlimit.type];
-    if (resource === undefined) {
-      throw invalidArgument(`config.json: process.rlimits: unknown type "${rlimit.type}"`);
-    }
-    steps.push({ op: 'rlimit', resource, soft: rlimitValue(rlimit.soft), hard: rlimitValue(rlimit.hard) });
-  }
-  const { user } = proc;
-  steps.push({ op: 'user', uid: user.uid, gid: user.gid, additionalGids: user.additionalGids ?? [] });
-  steps.push({ op: 'umask', mask: user.umask ?? DEFAULT_UMASK });
-  steps.push({ op: 'cwd', path: proc.cwd || '/' });
-  const env = proc.env ?? [];
-  for (const entry of env) steps.push({ op: 'env', entry });
-  steps.push({ op: 'exec', args: proc.args });
-  return steps;
-}
-
-function rlimitValue(value: number): bigint {
-  // JSON cannot carry 2^64-1 exactly; anything at or above 2^63 or negative is "unlimited".
-  if (value < 0 || value >= 2 ** 63) return RLIM_INFINITY;
-  return BigInt(value);
+function processSteps(spec: Spec, input: CompileInput): PlanStep[] {
+  return compileProcessSteps(spec.process, {
+    where: 'config.json: process',
+    consoleSocket: input.consoleSocket,
+    mountConsole: true,
+    extraEnv: input.extraEnv ?? [],
+  });
 }

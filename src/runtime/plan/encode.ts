@@ -11,8 +11,9 @@ export function encodePlan(plan: Plan): Buffer {
   if (setup.setgroups) records.push(['setgroups', setup.setgroups]);
   if (setup.uidMap !== undefined) records.push(['uidmap', setup.uidMap]);
   if (setup.gidMap !== undefined) records.push(['gidmap', setup.gidMap]);
-  records.push(['fifo', setup.fifo]);
+  if (setup.fifo !== undefined) records.push(['fifo', setup.fifo]);
   records.push(['preserve-fds', String(setup.preserveFds)]);
+  if (setup.consoleSocket !== undefined) records.push(['console-socket', setup.consoleSocket]);
   for (const step of plan.steps) records.push(encodeStep(step));
 
   const parts: string[] = [];
@@ -86,5 +87,14 @@ function encodeStep(step: PlanStep): string[] {
       return [step.op, step.name];
     case 'exec':
       return [step.op, ...step.args];
+    case 'terminal':
+      return [
+        step.op,
+        String(step.rows),
+        String(step.cols),
+        String(step.uid),
+        String(step.gid),
+        step.console ? 'console' : 'none',
+      ];
   }
 }

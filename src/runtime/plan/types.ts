@@ -17,8 +17,11 @@ export interface PlanSetup {
   uidMap?: string | undefined;
   gidMap?: string | undefined;
   setgroups?: 'allow' | 'deny' | undefined;
-  fifo: string;
+  /** The exec fifo of a create; absent in an exec plan (the process runs at once). */
+  fifo?: string | undefined;
   preserveFds: number;
+  /** Unix socket the shim connects to; the `terminal` step sends the pty master over it. */
+  consoleSocket?: string | undefined;
 }
 
 export type CreateKind = 'dir' | 'file' | 'none';
@@ -55,7 +58,8 @@ export type PlanStep =
   | { op: 'cwd'; path: string }
   | { op: 'env'; entry: string }
   | { op: 'sync'; name: string }
-  | { op: 'exec'; args: string[] };
+  | { op: 'exec'; args: string[] }
+  | { op: 'terminal'; rows: number; cols: number; uid: number; gid: number; console: boolean };
 
 export interface Plan {
   version: 1;
