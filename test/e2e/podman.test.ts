@@ -102,7 +102,15 @@ test('podman exec into a running container through skiff-runtime: output and exi
   t.after(cleanup);
   const run = podman(['run', '--detach', '--name', 'target', '--hostname', 'inside', IMAGE, 'sleep', '60']);
   assert.equal(run.status, 0, run.stderr);
-  const exec = podman(['exec', '--env', 'GREETING=hi', 'target', 'sh', '-c', 'echo "$GREETING from $(hostname)"; exit 6']);
+  const exec = podman([
+    'exec',
+    '--env',
+    'GREETING=hi',
+    'target',
+    'sh',
+    '-c',
+    'echo "$GREETING from $(hostname)"; exit 6',
+  ]);
   assert.equal(exec.status, 6, exec.stderr);
   assert.equal(exec.stdout, 'hi from inside\n');
   const pid = podman(['exec', 'target', 'sh', '-c', 'echo $$']);
@@ -112,20 +120,24 @@ test('podman exec into a running container through skiff-runtime: output and exi
 });
 
 test('podman run -it through skiff-runtime: a shell on the container terminal answers', (t) => {
-  const { podman, cleanup, command } = podmanHarness();
+  const { cleanup, command } = podmanHarness();
   t.after(cleanup);
   // `script` gives podman a terminal of its own; what we type goes through conmon to the pty master
   // that skiff-runtime sent over the console socket.
   const typed = 'tty; echo "got:$((6*7))"\nexit 3\n';
-  const result = spawnSync('sh', ['-c', `(sleep 2; printf '%s' "$TYPED"; sleep 5) | script -qec "$CMD" /dev/null`], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      TYPED: typed,
-      CMD: command(['run', '--rm', '-it', IMAGE, 'sh']),
+  const result = spawnSync(
+    'sh',
+    ['-c', `(sleep 2; printf '%s' "$TYPED"; sleep 5) | script -qec "$CMD" /dev/null`],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TYPED: typed,
+        CMD: command(['run', '--rm', '-it', IMAGE, 'sh']),
+      },
+      timeout: 120_000,
     },
-    timeout: 120_000,
-  });
+  );
   assert.match(result.stdout, /got:42/, result.stderr);
   assert.match(result.stdout, /^\/dev\/pts\/0\r?$/m, 'the shell has the container pty');
   assert.equal(result.status, 3, result.stdout);
