@@ -1,5 +1,5 @@
 /**
- * Create + start + wait + delete of a container running /bin/true, and exec into a running one,, from one bundle, by:
+ * Create + start + wait + delete of a container running /bin/true, from one bundle, by:
  * runc and crun (Debian's, where they run), the skiff-runtime CLI, and the runtime library called
  * from this already-running Node process. Then exec of /bin/true into a running container, by the
  * same four. Prints medians and ratios against runc, all in one run.
