@@ -104,9 +104,10 @@ export interface ExecOverrides {
   /** Appended to the container's env (a later KEY= wins, as in execve's environment). */
   env?: string[];
   cwd?: string;
-  user?: { uid: number; gid: number };
+  /** runc's `-u uid[:gid]`: without a gid, config.json's stays. */
+  user?: { uid: number; gid?: number | undefined };
   additionalGids?: number[];
-  /** Added to every capability set (runc --cap). */
+  /** Added to the bounding, effective and permitted sets, and to ambient when inheritable exists (runc --cap). */
   capabilities?: string[];
   noNewPrivileges?: boolean;
   apparmorProfile?: string;
@@ -123,14 +124,19 @@ export function applyExecOverrides(base: Process, o: ExecOverrides): Process {
   else delete proc.consoleSize;
   if (o.env?.length) proc.env = [...(proc.env ?? []), ...o.env];
   if (o.cwd !== undefined) proc.cwd = o.cwd;
-  if (o.user) proc.user = { ...proc.user, uid: o.user.uid, gid: o.user.gid };
+  if (o.user) proc.user = { ...proc.user, uid: o.user.uid, gid: o.user.gid ?? proc.user.gid };
   if (o.additionalGids?.length) proc.user.additionalGids = o.additionalGids;
   if (o.capabilities?.length) {
     const caps = proc.capabilities ?? {};
     proc.capabilities = caps;
-    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) {
-      caps[set] = [...new Set([...(caps[set] ?? []), ...o.capabilities])];
-    }
+    // As runc: ambient capabilities need inheritable ones, which --cap does not add.
+    const sets = [
+      'bounding',
+      'effective',
+      'permitted',
+      ...(caps.inheritable ? ['ambient' as const] : []),
+    ] as const;
+    for (const set of sets) caps[set] = [...new Set([...(caps[set] ?? []), ...o.capabilities])];
   }
   if (o.noNewPrivileges) proc.noNewPrivileges = true;
   if (o.apparmorProfile !== undefined) proc.apparmorProfile = o.apparmorProfile;

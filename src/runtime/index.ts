@@ -1,4 +1,4 @@
-export type { ExecedProcess, ExecOptions, ExecOverrides } from './exec.ts';
+export { applyExecOverrides, type ExecedProcess, type ExecOptions, type ExecOverrides } from './exec.ts';
 export { type CreatedContainer, type CreateOptions, Runtime, type RuntimeOptions } from './lifecycle.ts';
 export { parseSignal } from './signals.ts';
 export type { ContainerRecord } from './state.ts';

@@ -15,7 +15,7 @@ import {
   stderrSink,
 } from '../../common/index.ts';
 import { defaultSpec, OCI_RUNTIME_SPEC_VERSION, type Process } from '../../oci/index.ts';
-import type { ExecOverrides } from '../exec.ts';
+import type { ExecOverrides } from '../index.ts';
 import { Runtime } from '../lifecycle.ts';
 import { parseSignal } from '../signals.ts';
 import { renderTable } from './table.ts';
@@ -318,9 +318,10 @@ function execOverrides(values: Record<string, unknown>, args: string[]): ExecOve
 }
 
 /** runc's --user: `uid[:gid]`, numbers only (names would need the container's /etc/passwd). */
-function parseUser(text: string): { uid: number; gid: number } {
-  const [uid, gid] = text.split(':');
-  return { uid: parseId(uid ?? '', '--user'), gid: gid === undefined ? 0 : parseId(gid, '--user') };
+function parseUser(text: string): { uid: number; gid?: number } {
+  const [uid, gid, extra] = text.split(':');
+  if (extra !== undefined) throw invalidArgument(`invalid --user "${text}": use uid[:gid]`);
+  return { uid: parseId(uid ?? '', '--user'), ...(gid === undefined ? {} : { gid: parseId(gid, '--user') }) };
 }
 
 function parseId(text: string, flag: string): number {
