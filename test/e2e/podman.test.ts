@@ -142,3 +142,25 @@ test('podman run -it through skiff-runtime: a shell on the container terminal an
   assert.match(result.stdout, /^\/dev\/pts\/0\r?$/m, 'the shell has the container pty');
   assert.equal(result.status, 3, result.stdout);
 });
+
+test('podman exec -it through skiff-runtime: the exec gets a terminal of its own', (t) => {
+  const { podman, cleanup, command } = podmanHarness();
+  t.after(cleanup);
+  const run = podman(['run', '--detach', '--name', 'target', IMAGE, 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  const typed = 'tty; echo "pid:$$ got:$((6*7))"\nexit 2\n';
+  const result = spawnSync(
+    'sh',
+    ['-c', `(sleep 2; printf '%s' "$TYPED"; sleep 5) | script -qec "$CMD" /dev/null`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TYPED: typed, CMD: command(['exec', '-it', 'target', 'sh']) },
+      timeout: 120_000,
+    },
+  );
+  assert.match(result.stdout, /got:42/, result.stderr);
+  assert.match(result.stdout, /^\/dev\/pts\/\d+\r?$/m, 'the exec has a pty of the container');
+  assert.doesNotMatch(result.stdout, /pid:1 /, 'the exec is not the init');
+  assert.equal(result.status, 2, result.stdout);
+  assert.equal(podman(['rm', '--force', '--time', '0', 'target']).status, 0);
+});
