@@ -19,6 +19,7 @@
 #include "intermediate.h"
 #include "plan.h"
 #include "report.h"
+#include "relay.h"
 #include "terminal.h"
 
 #define SHIM_VERSION "0.1.0"
@@ -172,8 +173,7 @@ static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
 		return rc ? rc : 1;
 	}
 	for (;;) {
-		siginfo_t info;
-		int sig = sigwaitinfo(waited, &info);
+		int sig = relay_active() ? relay_next_signal(waited) : sigwaitinfo(waited, NULL);
 		if (sig < 0)
 			continue; /* EINTR only: every signal we take is in `waited` */
 		if (sig != SIGCHLD) {
@@ -189,6 +189,7 @@ static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
 				/* Its work is done: the engine must see EOF on the sync socket once the init has. */
 				report_close();
 			} else if (pid == init) {
+				relay_finish();
 				return exit_code(status);
 			}
 		}
@@ -213,6 +214,13 @@ static int create(const struct options *o, struct plan *plan)
 	if (plan->fifo && fifofd < 0)
 		return report_failure(), 1;
 	if (terminal_connect(plan) < 0)
+		return report_failure(), 1;
+	if (plan->relay && !o->foreground) {
+		report_step(plan->relay->name, plan->relay->index);
+		return failf(EINVAL, "parse", o->plan, "`console-relay` needs --foreground: the shim relays the terminal"),
+		       report_failure(), 1;
+	}
+	if (relay_prepare(plan) < 0)
 		return report_failure(), 1;
 
 	report_step("shim", -1);

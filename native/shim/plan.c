@@ -41,6 +41,7 @@ static const struct op_spec op_specs[] = {
 	{ "fifo", OP_FIFO, "s", false },
 	{ "preserve-fds", OP_PRESERVE_FDS, "w", false },
 	{ "console-socket", OP_CONSOLE_SOCKET, "s", false },
+	{ "console-relay", OP_CONSOLE_RELAY, "", false },
 	{ "become-root", OP_BECOME_ROOT, "", false },
 	{ "oom-score-adj", OP_OOM_SCORE_ADJ, "i", false },
 	{ "hostname", OP_HOSTNAME, "s", false },
@@ -235,6 +236,7 @@ static int collect_setup(struct plan *plan)
 		case OP_FIFO: slot = &plan->fifo; break;
 		case OP_PRESERVE_FDS: slot = &plan->preserve; break;
 		case OP_CONSOLE_SOCKET: slot = &plan->console; break;
+		case OP_CONSOLE_RELAY: slot = &plan->relay; break;
 		default: continue;
 		}
 		report_step(r->name, r->index);
@@ -387,8 +389,10 @@ static int check_order(struct plan *plan)
 	bool terminal = false;
 	for (size_t i = 0; i < plan->nrecords; i++)
 		terminal |= plan->records[i].op == OP_TERMINAL;
-	if (terminal != (plan->console != NULL))
-		return invalid(plan, "%s", "`terminal` and `console-socket` go together");
+	if (plan->console && plan->relay)
+		return invalid(plan, "%s", "`console-socket` and `console-relay` exclude each other");
+	if (terminal != (plan->console || plan->relay))
+		return invalid(plan, "%s", "a `terminal` needs a `console-socket` or `console-relay`, and they need it");
 	return 0;
 }
 

@@ -20,6 +20,7 @@ enum op {
 	OP_FIFO,
 	OP_PRESERVE_FDS,
 	OP_CONSOLE_SOCKET,
+	OP_CONSOLE_RELAY,
 	/* init steps */
 	OP_BECOME_ROOT,
 	OP_OOM_SCORE_ADJ,
@@ -78,6 +79,7 @@ struct plan {
 	/* Set-up singletons (NULL when absent). */
 	const struct record *clone, *timens, *uidmap, *gidmap, *setgroups, *fifo, *preserve;
 	const struct record *console; /* console-socket */
+	const struct record *relay;   /* console-relay */
 	enum plan_mode mode;
 	uint64_t clone_flags;
 	unsigned int preserve_fds;

@@ -47,6 +47,11 @@ int terminal_connect(const struct plan *plan)
 	return 0;
 }
 
+void terminal_use_socket(int fd)
+{
+	console_socket = fd;
+}
+
 void terminal_forget(void)
 {
 	if (console_socket >= 0)
@@ -109,7 +114,7 @@ int step_terminal(struct init_ctx *ctx, const struct record *r)
 {
 	(void)ctx;
 	if (console_socket < 0)
-		return failf(EBADF, "sendmsg", "console socket", "the plan has a `terminal` but no `console-socket`");
+		return failf(EBADF, "sendmsg", "console socket", "the plan has a `terminal` but no `console-socket` or `console-relay`");
 	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		return fail(errno, "open", "/dev/ptmx");

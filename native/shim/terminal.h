@@ -12,6 +12,8 @@
 int terminal_connect(const struct plan *plan);
 /* Closes the socket in a process that will not send the master (the shim once it has forked). */
 void terminal_forget(void);
+/* The socket to send the master over, made by the shim itself (`console-relay`). */
+void terminal_use_socket(int fd);
 
 int step_terminal(struct init_ctx *ctx, const struct record *r);
 

@@ -55,6 +55,7 @@ export async function execProcess(
     cgroupProcs,
     preserveFds,
     consoleSocket: options.consoleSocket,
+    relayTerminal: !options.detach,
   });
   // One plan file per exec: several may run at once in the same container.
   const planFile = path.join(

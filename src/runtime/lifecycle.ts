@@ -122,6 +122,7 @@ export class Runtime {
         fifo: this.store.fifo(options.id),
         preserveFds: passedFds(options),
         consoleSocket: options.consoleSocket,
+        relayTerminal: options.foreground ?? false,
         extraEnv: options.listenFds ? [`LISTEN_FDS=${options.listenFds}`, 'LISTEN_PID=1'] : [],
         noPivot: options.noPivot ?? false,
         cgroupProcs: cgroup.procsFiles,

@@ -32,6 +32,8 @@ export interface CompileInput {
   isDirectory: (hostPath: string) => boolean;
   /** `--console-socket`: where the init sends its terminal (process.terminal). */
   consoleSocket?: string | undefined;
+  /** Without a console socket, a terminal is relayed by the shim in the foreground. */
+  relayTerminal?: boolean | undefined;
   /** Appended to process.env (socket activation's LISTEN_FDS and LISTEN_PID, as runc). */
   extraEnv?: string[] | undefined;
 }
@@ -83,6 +85,7 @@ export function compilePlan(input: CompileInput): Plan {
     fifo: input.fifo,
     preserveFds: input.preserveFds,
     consoleSocket: input.consoleSocket,
+    consoleRelay: Boolean(spec.process?.terminal && input.consoleSocket === undefined && input.relayTerminal),
   };
   if (!namespaces.fresh.has('time') && linux.timeOffsets) {
     throw invalidArgument('config.json: linux.timeOffsets requires a new "time" namespace');
@@ -298,6 +301,7 @@ function processSteps(spec: Spec, input: CompileInput): PlanStep[] {
   return compileProcessSteps(spec.process, {
     where: 'config.json: process',
     consoleSocket: input.consoleSocket,
+    relayTerminal: input.relayTerminal,
     mountConsole: true,
     extraEnv: input.extraEnv ?? [],
   });

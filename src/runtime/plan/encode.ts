@@ -14,6 +14,7 @@ export function encodePlan(plan: Plan): Buffer {
   if (setup.fifo !== undefined) records.push(['fifo', setup.fifo]);
   records.push(['preserve-fds', String(setup.preserveFds)]);
   if (setup.consoleSocket !== undefined) records.push(['console-socket', setup.consoleSocket]);
+  if (setup.consoleRelay) records.push(['console-relay']);
   for (const step of plan.steps) records.push(encodeStep(step));
 
   const parts: string[] = [];

@@ -15,6 +15,8 @@ export interface ExecCompileInput {
   cgroupProcs: string[];
   preserveFds: number;
   consoleSocket?: string | undefined;
+  /** In the foreground, a terminal without a socket is relayed by the shim (runc exec -t). */
+  relayTerminal?: boolean | undefined;
 }
 
 // setns order: the user namespace first (it owns the others), the mount namespace before the pid
@@ -40,6 +42,7 @@ export function compileExecPlan(input: ExecCompileInput): Plan {
   const steps = compileProcessSteps(input.process, {
     where: 'process',
     consoleSocket: input.consoleSocket,
+    relayTerminal: input.relayTerminal,
     mountConsole: false,
   });
   return {
@@ -50,6 +53,9 @@ export function compileExecPlan(input: ExecCompileInput): Plan {
       cloneFlags: 0,
       preserveFds: input.preserveFds,
       consoleSocket: input.consoleSocket,
+      consoleRelay: Boolean(
+        input.process.terminal && input.consoleSocket === undefined && input.relayTerminal,
+      ),
     },
     steps,
   };

@@ -10,6 +10,11 @@ export interface ProcessStepOptions {
   where: string;
   /** The socket the shim connects to; required when the process has a terminal. */
   consoleSocket?: string | undefined;
+  /**
+   * No socket: the shim in the foreground relays the terminal itself (runc run -t without
+   * --console-socket). Only when the caller waits in the foreground.
+   */
+  relayTerminal?: boolean | undefined;
   /** Bind the pty slave on /dev/console (runc does for the init, not for exec'd processes). */
   mountConsole: boolean;
   /** Variables appended to process.env (LISTEN_FDS/LISTEN_PID of socket activation). */
@@ -55,9 +60,9 @@ function terminalStep(proc: Process, options: ProcessStepOptions): PlanStep | un
     }
     return undefined;
   }
-  if (options.consoleSocket === undefined) {
+  if (options.consoleSocket === undefined && !options.relayTerminal) {
     throw invalidArgument(
-      `${options.where}.terminal is true: pass --console-socket, the socket that receives the terminal (runc: cannot allocate tty if runc will detach without setting console socket)`,
+      `${options.where}.terminal is true: pass --console-socket (the socket that receives the terminal), or run it in the foreground (runc: cannot allocate tty if runc will detach without setting console socket)`,
     );
   }
   const size = proc.consoleSize;

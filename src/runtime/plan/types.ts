@@ -22,6 +22,8 @@ export interface PlanSetup {
   preserveFds: number;
   /** Unix socket the shim connects to; the `terminal` step sends the pty master over it. */
   consoleSocket?: string | undefined;
+  /** The shim (in --foreground) receives the pty master itself and relays it to its own stdio. */
+  consoleRelay?: boolean | undefined;
 }
 
 export type CreateKind = 'dir' | 'file' | 'none';

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import type { Process } from '../../../src/oci/index.ts';
 import type { Runtime } from '../../../src/runtime/index.ts';
 import { makeBundle, makeRuntime, type TestBundle, uniqueId } from '../../helpers/bundle.ts';
-import { skiffRuntimeToFiles } from '../../helpers/cli.ts';
+import { skiffRuntime, skiffRuntimeToFiles } from '../../helpers/cli.ts';
 import { startConsoleReceiver } from '../../helpers/console.ts';
 import { eventually } from '../../helpers/host.ts';
 
@@ -210,7 +210,10 @@ test('exec with a terminal: the pty comes through the console socket', async (t)
   assert.match(output, /^\/dev\/pts\/\d+\r$/m);
   assert.match(output, /^40 100\r$/m);
   const noSocket = await runtime.execProcessFor(id, { args: ['/bin/sh'], terminal: true });
-  await assert.rejects(runtime.exec(id, noSocket), /process.terminal is true: pass --console-socket/);
+  await assert.rejects(
+    runtime.exec(id, noSocket, { detach: true }),
+    /process.terminal is true: pass --console-socket/,
+  );
 });
 
 test('exec into a container with its own user namespace joins it first', async (t) => {
@@ -235,4 +238,14 @@ test('exec into a container with its own user namespace joins it first', async (
     result.stdout,
     new RegExp(`^user ${readlinkSync(`/proc/${pid}/ns/user`).replace(/[[\]]/g, '\\$&')}$`, 'm'),
   );
+});
+
+test('exec -t in the foreground without a console socket: the runtime relays the terminal (CLI)', async (t) => {
+  const { id } = await runningContainer(t);
+  const result = skiffRuntime(['--root', root, 'exec', '-t', id, 'sh'], {
+    input: 'tty; read x; echo "got:$x"\nthere\nexit 3\n',
+  });
+  assert.equal(result.status, 3, result.stderr);
+  assert.match(result.stdout, /^\/dev\/pts\/\d+\r$/m);
+  assert.match(result.stdout, /^got:there\r$/m);
 });

@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { makeBundle, makeRuntime, uniqueId } from '../../helpers/bundle.ts';
-import { SKIFF_RUNTIME } from '../../helpers/cli.ts';
+import { SKIFF_RUNTIME, skiffRuntime } from '../../helpers/cli.ts';
 import { startConsoleReceiver } from '../../helpers/console.ts';
 
 test('process.terminal: an interactive shell on the container pty, sized by consoleSize', async (t) => {
@@ -142,4 +142,25 @@ test('socket activation: LISTEN_FDS fds are passed first, then --preserve-fds, a
   assert.match(output, /^3 .*\/listen$/m);
   assert.match(output, /^4 .*\/preserved$/m);
   assert.doesNotMatch(output, /^5 /m, 'nothing else is passed');
+});
+
+test('run in the foreground without a console socket: the runtime relays the terminal itself (CLI)', (t) => {
+  const bundle = makeBundle(['/bin/sh'], (spec) => {
+    spec.process!.terminal = true;
+  });
+  const root = makeRuntime();
+  t.after(() => {
+    bundle.cleanup();
+    root.cleanup();
+  });
+  const result = skiffRuntime(['--root', root.root, 'run', '-b', bundle.dir, uniqueId()], {
+    input: 'tty; /probe isatty 1; read x; echo "got:$x"\nrelayed\nexit 6\n',
+  });
+  assert.equal(result.status, 6, result.stderr);
+  assert.match(result.stdout, /^\/dev\/pts\/\d+\r$/m);
+  assert.match(result.stdout, /^yes\r$/m);
+  assert.match(result.stdout, /^got:relayed\r$/m);
+  const detached = skiffRuntime(['--root', root.root, 'run', '-d', '-b', bundle.dir, uniqueId()]);
+  assert.equal(detached.status, 1);
+  assert.match(detached.stderr, /cannot allocate tty if runc will detach without setting console socket/);
 });

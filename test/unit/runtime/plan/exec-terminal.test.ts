@@ -132,3 +132,32 @@ test('exec and create compile the process identically (one function for both)', 
   const tail = create.steps.slice(create.steps.findIndex((st) => st.op === 'user'));
   assert.deepEqual(exec.steps, tail);
 });
+
+test('a terminal without a socket is relayed by the shim only in the foreground (console-relay)', () => {
+  const s = spec();
+  s.process!.terminal = true;
+  const relayed = compileExecPlan({
+    spec: s,
+    process: s.process!,
+    initPid: 1,
+    cgroupProcs: [],
+    preserveFds: 0,
+    relayTerminal: true,
+  });
+  assert.equal(relayed.setup.consoleRelay, true);
+  assert.ok(encodePlan(relayed).toString().split('\0').includes('console-relay'));
+  assert.throws(
+    () => compileExecPlan({ spec: s, process: s.process!, initPid: 1, cgroupProcs: [], preserveFds: 0 }),
+    /pass --console-socket/,
+  );
+  const withSocket = compileExecPlan({
+    spec: s,
+    process: s.process!,
+    initPid: 1,
+    cgroupProcs: [],
+    preserveFds: 0,
+    relayTerminal: true,
+    consoleSocket: '/s',
+  });
+  assert.equal(withSocket.setup.consoleRelay, false, 'a given socket wins');
+});
