@@ -92,7 +92,8 @@ const COMMANDS: Record<string, { options: Options; run: Command; usage: string }
     },
   },
   create: {
-    usage: 'create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
+    usage:
+      'create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] [--console-socket PATH] ID',
     options: {
       bundle: { type: 'string', short: 'b' },
       'pid-file': { type: 'string' },
@@ -108,7 +109,8 @@ const COMMANDS: Record<string, { options: Options; run: Command; usage: string }
     },
   },
   run: {
-    usage: 'run [--bundle DIR] [--pid-file FILE] [--detach] [--no-pivot] [--preserve-fds N] [--keep] ID',
+    usage:
+      'run [--bundle DIR] [--pid-file FILE] [--detach] [--no-pivot] [--preserve-fds N] [--console-socket PATH] [--keep] ID',
     options: {
       bundle: { type: 'string', short: 'b' },
       'pid-file': { type: 'string' },

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Process } from '../../../src/oci/index.ts';
 import type { Runtime } from '../../../src/runtime/index.ts';
 import { makeBundle, makeRuntime, type TestBundle, uniqueId } from '../../helpers/bundle.ts';
-import { skiffRuntime, skiffRuntimeToFiles } from '../../helpers/cli.ts';
+import { SKIFF_RUNTIME, skiffRuntime, skiffRuntimeToFiles } from '../../helpers/cli.ts';
 import { startConsoleReceiver } from '../../helpers/console.ts';
 import { eventually } from '../../helpers/host.ts';
 
@@ -248,4 +248,48 @@ test('exec -t in the foreground without a console socket: the runtime relays the
   assert.equal(result.status, 3, result.stderr);
   assert.match(result.stdout, /^\/dev\/pts\/\d+\r$/m);
   assert.match(result.stdout, /^got:there\r$/m);
+});
+
+test('exec into a created container works (as runc); a missing program is a clear error', async (t) => {
+  const bundle = makeBundle(['/probe', 'sleep', '60']);
+  const id = uniqueId();
+  t.after(async () => {
+    await runtime.delete(id, { force: true }).catch(() => {});
+    bundle.cleanup();
+  });
+  await runtime.create({ id, bundle: bundle.dir, stdio: ['ignore', 'ignore', 'ignore'] });
+  assert.equal((await runtime.state(id)).status, 'created');
+  const proc = await runtime.execProcessFor(id, { args: ['/probe', 'pid'] });
+  const result = await exec(runtime, bundle, id, proc);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal((await runtime.state(id)).status, 'created', 'the init still waits for start');
+  const missing = await runtime.execProcessFor(id, { args: ['/no/such/program'] });
+  await assert.rejects(
+    runtime.exec(id, missing),
+    /exec `\/no\/such\/program`: No such file or directory \(ENOENT\)/,
+  );
+});
+
+test('exec --preserve-fds passes fds 3… to the process (CLI)', async (t) => {
+  const { id, bundle } = await runningContainer(t);
+  writeFileSync(path.join(bundle.dir, 'passed'), 'through fd 3\n');
+  const out = path.join(bundle.dir, 'preserve.out');
+  const outFd = openSync(out, 'w');
+  t.after(() => closeSync(outFd));
+  const result = spawnSync(
+    'sh',
+    [
+      '-c',
+      'exec "$0" --root "$1" exec --preserve-fds 1 "$2" sh -c "cat <&3; /probe fds" 3<passed',
+      SKIFF_RUNTIME,
+      root,
+      id,
+    ],
+    { cwd: bundle.dir, stdio: ['ignore', outFd, 'pipe'], encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  const output = readFileSync(out, 'utf8');
+  assert.match(output, /^through fd 3$/m);
+  assert.match(output, /^3 .*\/passed$/m);
+  assert.doesNotMatch(output, /^4 /m);
 });
