@@ -293,3 +293,19 @@ test('exec --preserve-fds passes fds 3… to the process (CLI)', async (t) => {
   assert.match(output, /^3 .*\/passed$/m);
   assert.doesNotMatch(output, /^4 /m);
 });
+
+test('exec joins new time and cgroup namespaces too: the cgroup is its root, as for the init', async (t) => {
+  const { id, pid, bundle } = await runningContainer(t, (spec) => {
+    spec.linux!.namespaces!.push({ type: 'time' }, { type: 'cgroup' });
+    spec.linux!.timeOffsets = { monotonic: { secs: 864000 } };
+  });
+  const proc = await runtime.execProcessFor(id, {
+    args: ['/bin/sh', '-c', '/probe ns; cat /proc/self/cgroup'],
+  });
+  const result = await exec(runtime, bundle, id, proc);
+  assert.equal(result.status, 0, result.stderr);
+  for (const ns of ['time', 'cgroup']) {
+    assert.ok(result.stdout.includes(`${ns} ${readlinkSync(`/proc/${pid}/ns/${ns}`)}\n`), `${ns} namespace`);
+  }
+  assert.match(result.stdout, /^\d+:memory:\/$/m, "the container's cgroup is / in its cgroup namespace");
+});
