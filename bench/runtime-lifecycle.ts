@@ -1,7 +1,8 @@
 /**
  * Create + start + wait + delete of a container running /bin/true, from one bundle, by:
  * runc and crun (Debian's, where they run), the skiff-runtime CLI, and the runtime library called
- * from this already-running Node process. Prints medians and ratios against runc, all in one run.
+ * from this already-running Node process. Then exec of /bin/true into a running container, by the
+ * same four. Prints medians and ratios against runc, all in one run.
  *
  *   node bench/runtime-lifecycle.ts [iterations]
  */
@@ -62,7 +63,70 @@ function which(name: string): string | undefined {
   return undefined;
 }
 
+/** A running container (made by the CLI or the library) for `exec` to join; removed by `stop`. */
+interface Target {
+  exec: () => Promise<void> | void;
+  stop: () => Promise<void> | void;
+}
+
+function cliTarget(binary: string, root: string, bundle: string): Target {
+  const id = uniqueId('bench-exec');
+  // The detached container inherits the runtime's stdio: a pipe would never reach EOF.
+  const run = (args: string[], stderr: 'pipe' | 'ignore' = 'pipe') => {
+    const result = spawnSync(binary, ['--root', root, ...args], {
+      stdio: ['ignore', 'ignore', stderr],
+      encoding: 'utf8',
+    });
+    if (result.status !== 0)
+      throw new Error(
+        `${path.basename(binary)} ${args[0]} failed: ${result.stderr || result.error || `status ${result.status}`}`,
+      );
+  };
+  run(['run', '--detach', '--bundle', bundle, id], 'ignore');
+  return { exec: () => run(['exec', id, '/bin/true']), stop: () => run(['delete', '--force', id]) };
+}
+
+async function libraryTarget(runtime: Runtime, bundle: string): Promise<Target> {
+  const id = uniqueId('bench-exec');
+  await runtime.create({ id, bundle, stdio: ['ignore', 'ignore', 'ignore'] });
+  await runtime.start(id);
+  const proc = await runtime.execProcessFor(id, { args: ['/bin/true'] });
+  return {
+    exec: async () => {
+      const run = await runtime.exec(id, proc, { stdio: ['ignore', 'ignore', 'ignore'] });
+      const status = await run.exit;
+      if (status !== 0) throw new Error(`exec exited with ${status}`);
+    },
+    stop: () => runtime.delete(id, { force: true }),
+  };
+}
+
+async function measureExec(name: string, start: () => Promise<Target> | Target): Promise<Result> {
+  let target: Target;
+  try {
+    target = await start();
+  } catch (err) {
+    return { name, note: (err as Error).message.split('\n')[0] };
+  }
+  try {
+    return await measure(name, target.exec);
+  } finally {
+    await target.stop();
+  }
+}
+
+function report(title: string, results: Result[]): void {
+  const runc = results.find((r) => r.name === 'runc')?.median;
+  console.log(`${title}, ${ITERATIONS} runs each (median)`);
+  for (const r of results) {
+    const ratio = r.median !== undefined && runc ? `${(r.median / runc).toFixed(2)}× runc` : '';
+    const figure = r.median !== undefined ? `${r.median.toFixed(1)} ms` : `— (${r.note})`;
+    console.log(`  ${r.name.padEnd(36)} ${figure.padStart(10)}  ${ratio}`);
+  }
+}
+
 const bundle = makeBundle(['/bin/true']);
+const sleeper = makeBundle(['/bin/sleep', '600']);
 const state = tempDir('skiff-bench-');
 try {
   const results: Result[] = [];
@@ -90,14 +154,28 @@ try {
     }),
   );
 
-  const runc = results.find((r) => r.name === 'runc')?.median;
-  console.log(`create+start+wait+delete of /bin/true, ${ITERATIONS} runs each (median)`);
-  for (const r of results) {
-    const ratio = r.median !== undefined && runc ? `${(r.median / runc).toFixed(2)}× runc` : '';
-    const figure = r.median !== undefined ? `${r.median.toFixed(1)} ms` : `— (${r.note})`;
-    console.log(`  ${r.name.padEnd(36)} ${figure.padStart(10)}  ${ratio}`);
+  report('create+start+wait+delete of /bin/true', results);
+
+  const execs: Result[] = [];
+  for (const peer of ['runc', 'crun']) {
+    const binary = which(peer);
+    execs.push(
+      binary
+        ? await measureExec(peer, () => cliTarget(binary, path.join(state.dir, peer), sleeper.dir))
+        : { name: peer, note: 'not installed' },
+    );
   }
+  execs.push(
+    await measureExec('skiff-runtime (CLI)', () =>
+      cliTarget(SKIFF_RUNTIME, path.join(state.dir, 'cli'), sleeper.dir),
+    ),
+  );
+  execs.push(
+    await measureExec('skiff runtime library (in-process)', () => libraryTarget(runtime, sleeper.dir)),
+  );
+  report('exec of /bin/true into a running container', execs);
 } finally {
   bundle.cleanup();
+  sleeper.cleanup();
   state.cleanup();
 }

@@ -14,6 +14,7 @@
 #include "rootfs.h"
 #include "sched.h"
 #include "seccomp.h"
+#include "terminal.h"
 
 typedef int (*step_fn)(struct init_ctx *ctx, const struct record *r);
 
@@ -58,6 +59,7 @@ static const step_fn steps[] = {
 	[OP_APPARMOR] = step_apparmor,
 	[OP_SELINUX_LABEL] = step_selinux_label,
 	[OP_SELINUX_MOUNT_LABEL] = step_selinux_mount_label,
+	[OP_TERMINAL] = step_terminal,
 };
 
 /*

@@ -90,7 +90,8 @@ noreturn void intermediate_main(const struct intermediate_args *args)
 		init_main(plan, go[0], args->fifofd);
 	}
 	close(go[0]);
-	close(args->fifofd);
+	if (args->fifofd >= 0)
+		close(args->fifofd);
 	release_init(args, procfd, init, go[1]);
 
 failed:

@@ -20,6 +20,8 @@
 #include "intermediate.h"
 #include "plan.h"
 #include "report.h"
+#include "relay.h"
+#include "terminal.h"
 
 #define SHIM_VERSION "0.1.0"
 
@@ -27,13 +29,14 @@ struct options {
 	const char *plan;
 	int sync_fd;
 	bool foreground;
+	enum plan_mode mode;
 };
 
 static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
 
 static noreturn void usage(const char *why)
 {
-	fprintf(stderr, "skiff-shim: %s\nusage: skiff-shim create --plan FILE --sync-fd N [--foreground]\n"
+	fprintf(stderr, "skiff-shim: %s\nusage: skiff-shim create|exec --plan FILE --sync-fd N [--foreground]\n"
 			"       skiff-shim --version\n",
 		why);
 	exit(2);
@@ -59,8 +62,10 @@ static int parse_fd(const char *s)
 static struct options parse_args(int argc, char **argv)
 {
 	struct options o = { .sync_fd = -1 };
-	if (argc < 2 || strcmp(argv[1], "create") != 0)
-		usage("the only command is `create`");
+	if (argc >= 2 && strcmp(argv[1], "exec") == 0)
+		o.mode = PLAN_EXEC;
+	else if (argc < 2 || strcmp(argv[1], "create") != 0)
+		usage("the commands are `create` and `exec`");
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc)
 			o.plan = argv[++i];
@@ -169,8 +174,7 @@ static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
 		return rc ? rc : 1;
 	}
 	for (;;) {
-		siginfo_t info;
-		int sig = sigwaitinfo(waited, &info);
+		int sig = relay_active() ? relay_next_signal(waited) : sigwaitinfo(waited, NULL);
 		if (sig < 0)
 			continue; /* EINTR only: every signal we take is in `waited` */
 		if (sig != SIGCHLD) {
@@ -186,6 +190,7 @@ static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
 				/* Its work is done: the engine must see EOF on the sync socket once the init has. */
 				report_close();
 			} else if (pid == init) {
+				relay_finish();
 				return exit_code(status);
 			}
 		}
@@ -203,10 +208,20 @@ static void block_signals(sigset_t *waited, sigset_t *old)
 
 static int create(const struct options *o, struct plan *plan)
 {
-	if (plan_load(o->plan, plan) < 0 || check_preserved_fds(plan) < 0)
+	if (plan_load(o->plan, plan, o->mode) < 0 || check_preserved_fds(plan) < 0)
 		return report_failure(), 1;
-	int fifofd = open_fifo(plan);
-	if (fifofd < 0)
+	/* exec: the process runs at once, there is no fifo (plan_load made sure of it). */
+	int fifofd = plan->fifo ? open_fifo(plan) : -1;
+	if (plan->fifo && fifofd < 0)
+		return report_failure(), 1;
+	if (terminal_connect(plan) < 0)
+		return report_failure(), 1;
+	if (plan->relay && !o->foreground) {
+		report_step(plan->relay->name, plan->relay->index);
+		return failf(EINVAL, "parse", o->plan, "`console-relay` needs --foreground: the shim relays the terminal"),
+		       report_failure(), 1;
+	}
+	if (relay_prepare(plan) < 0)
 		return report_failure(), 1;
 
 	report_step("shim", -1);
@@ -230,7 +245,9 @@ static int create(const struct options *o, struct plan *plan)
 		intermediate_main(&args);
 	}
 	close(pipefd[1]);
-	close(fifofd); /* only the init may hold the read end, so that `start` fails when it is gone */
+	terminal_forget(); /* the init sends the master; the caller must see EOF when it is done */
+	if (fifofd >= 0)
+		close(fifofd); /* only the init may hold the read end, so that `start` fails when it is gone */
 	if (o->foreground)
 		return foreground(child, pipefd[0], &waited);
 	/* Open until the intermediate is gone: its pid write must not die of SIGPIPE. */

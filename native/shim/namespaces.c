@@ -29,24 +29,38 @@ struct clone_args_v0 {
 	uint64_t tls;
 };
 
+/*
+ * Every namespace file is opened before the first setns: once the mount namespace is joined, a path
+ * like /proc/<pid>/ns/pid would resolve in the container's /proc (exec joins by such paths).
+ */
 int namespaces_join(const struct plan *plan)
 {
-	for (size_t i = 0; i < plan->nrecords; i++) {
+	int fds[plan->nrecords > 0 ? plan->nrecords : 1];
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < plan->nrecords && rc == 0; i++) {
 		const struct record *r = &plan->records[i];
 		if (r->op != OP_JOIN)
 			continue;
 		report_step(r->name, r->index);
-		const char *path = r->argv[1];
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return fail(errno, "open", path);
-		int rc = setns(fd, r->ns_flag);
-		int err = errno;
-		close(fd);
-		if (rc < 0)
-			return failf(err, "setns", path, "join %s namespace", r->argv[0]);
+		fds[n] = open(r->argv[1], O_RDONLY | O_CLOEXEC);
+		if (fds[n] < 0)
+			rc = fail(errno, "open", r->argv[1]);
+		else
+			n++;
 	}
-	return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < plan->nrecords && rc == 0; i++) {
+		const struct record *r = &plan->records[i];
+		if (r->op != OP_JOIN)
+			continue;
+		report_step(r->name, r->index);
+		if (setns(fds[k++], r->ns_flag) < 0)
+			rc = failf(errno, "setns", r->argv[1], "join %s namespace", r->argv[0]);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	return rc;
 }
 
 /* Writes text to a file under procfd (the host's /proc, opened before any join changed what /proc is). */

@@ -43,6 +43,8 @@ static const struct op_spec op_specs[] = {
 	{ "setgroups", OP_SETGROUPS, "s", false },
 	{ "fifo", OP_FIFO, "s", false },
 	{ "preserve-fds", OP_PRESERVE_FDS, "w", false },
+	{ "console-socket", OP_CONSOLE_SOCKET, "s", false },
+	{ "console-relay", OP_CONSOLE_RELAY, "", false },
 	{ "become-root", OP_BECOME_ROOT, "", false },
 	{ "oom-score-adj", OP_OOM_SCORE_ADJ, "i", false },
 	{ "hostname", OP_HOSTNAME, "s", false },
@@ -83,6 +85,7 @@ static const struct op_spec op_specs[] = {
 	{ "apparmor", OP_APPARMOR, "s", false },
 	{ "selinux-label", OP_SELINUX_LABEL, "s", false },
 	{ "selinux-mount-label", OP_SELINUX_MOUNT_LABEL, "s", false },
+	{ "terminal", OP_TERMINAL, "wwwws", false },
 };
 
 bool op_is_step(enum op op)
@@ -252,6 +255,8 @@ static int collect_setup(struct plan *plan)
 		case OP_SETGROUPS: slot = &plan->setgroups; break;
 		case OP_FIFO: slot = &plan->fifo; break;
 		case OP_PRESERVE_FDS: slot = &plan->preserve; break;
+		case OP_CONSOLE_SOCKET: slot = &plan->console; break;
+		case OP_CONSOLE_RELAY: slot = &plan->relay; break;
 		default: continue;
 		}
 		report_step(r->name, r->index);
@@ -304,6 +309,12 @@ static int check_record(struct plan *plan, struct record *r)
 			r->pivot = PIVOT_MOVE;
 		else
 			return invalid(plan, "pivot must be `pivot_root` or `move`, not `%s`", r->argv[0]);
+		return 0;
+	case OP_TERMINAL:
+		if (r->num[0] > 65535 || r->num[1] > 65535)
+			return invalid(plan, "terminal size %sx%s does not fit a winsize", r->argv[0], r->argv[1]);
+		if (strcmp(r->argv[4], "console") != 0 && strcmp(r->argv[4], "none") != 0)
+			return invalid(plan, "terminal must end with `console` or `none`, not `%s`", r->argv[4]);
 		return 0;
 	case OP_USER: return parse_gids(plan, r, r->argv[2]);
 	case OP_ENV: plan->nenv++; return 0;
@@ -409,14 +420,25 @@ static int check_order(struct plan *plan)
 	report_step("plan", -1);
 	if (!exec)
 		return invalid(plan, "%s", "the plan has no `exec` record");
-	if (!plan->fifo)
+	if (plan->mode == PLAN_CREATE && !plan->fifo)
 		return invalid(plan, "%s", "the plan has no `fifo` record");
+	/* An exec'd process joins a container that runs already: there is no start to wait for. */
+	if (plan->mode == PLAN_EXEC && (plan->fifo || plan->clone_flags || plan->uidmap || plan->gidmap || plan->timens))
+		return invalid(plan, "%s", "an exec plan joins namespaces: no `fifo`, new namespaces or id maps");
+	bool terminal = false;
+	for (size_t i = 0; i < plan->nrecords; i++)
+		terminal |= plan->records[i].op == OP_TERMINAL;
+	if (plan->console && plan->relay)
+		return invalid(plan, "%s", "`console-socket` and `console-relay` exclude each other");
+	if (terminal != (plan->console || plan->relay))
+		return invalid(plan, "%s", "a `terminal` needs a `console-socket` or `console-relay`, and they need it");
 	return 0;
 }
 
-int plan_load(const char *file, struct plan *plan)
+int plan_load(const char *file, struct plan *plan, enum plan_mode mode)
 {
 	memset(plan, 0, sizeof *plan);
+	plan->mode = mode;
 	plan->file = file;
 	report_step("plan", -1);
 	size_t len = 0, pos = 0, cap = 0;

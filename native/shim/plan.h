@@ -19,6 +19,8 @@ enum op {
 	OP_SETGROUPS,
 	OP_FIFO,
 	OP_PRESERVE_FDS,
+	OP_CONSOLE_SOCKET,
+	OP_CONSOLE_RELAY,
 	/* init steps */
 	OP_BECOME_ROOT,
 	OP_OOM_SCORE_ADJ,
@@ -61,10 +63,13 @@ enum op {
 	OP_APPARMOR,
 	OP_SELINUX_LABEL,
 	OP_SELINUX_MOUNT_LABEL,
+	OP_TERMINAL,
 };
 
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };
 enum pivot_mode { PIVOT_ROOT, PIVOT_MOVE };
+/* What the shim was asked to do: `create` a container's init, or `exec` a process into one. */
+enum plan_mode { PLAN_CREATE, PLAN_EXEC };
 
 #define PLAN_MAX_ARGS 7
 
@@ -91,13 +96,16 @@ struct plan {
 	size_t nrecords;
 	/* Set-up singletons (NULL when absent). */
 	const struct record *clone, *timens, *uidmap, *gidmap, *setgroups, *fifo, *preserve;
+	const struct record *console; /* console-socket */
+	const struct record *relay;   /* console-relay */
+	enum plan_mode mode;
 	uint64_t clone_flags;
 	unsigned int preserve_fds;
 	size_t nenv;
 };
 
 /* Reads and checks the whole plan; on error the failure names the record. */
-int plan_load(const char *file, struct plan *plan);
+int plan_load(const char *file, struct plan *plan, enum plan_mode mode);
 void plan_free(struct plan *plan);
 bool op_is_step(enum op op);
 

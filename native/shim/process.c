@@ -256,7 +256,8 @@ int step_exec(struct init_ctx *ctx, const struct record *r)
 		return -1;
 	/* From here only the engine holds the sync socket: it sees EOF, and the create is over. */
 	report_close();
-	if (!wait_for_start(ctx->fifofd))
+	/* An exec'd process (no fifo) runs at once. */
+	if (ctx->fifofd >= 0 && !wait_for_start(ctx->fifofd))
 		_exit(1);
 	/* startContainer hooks: after start, in the container, before the program (runtime.md step 7). */
 	if (hooks_run_start() < 0)

@@ -1,3 +1,4 @@
+export { applyExecOverrides, type ExecedProcess, type ExecOptions, type ExecOverrides } from './exec.ts';
 export { type CreatedContainer, type CreateOptions, Runtime, type RuntimeOptions } from './lifecycle.ts';
 export { parseSignal } from './signals.ts';
 export type { ContainerRecord } from './state.ts';

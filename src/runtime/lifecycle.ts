@@ -17,7 +17,7 @@ import {
   waitForProcessExit,
   writeFileAtomic,
 } from '../common/index.ts';
-import type { ContainerStatus, DeviceCgroup, Resources, Spec, State } from '../oci/index.ts';
+import type { ContainerStatus, DeviceCgroup, Process, Resources, Spec, State } from '../oci/index.ts';
 import { parseSpec } from '../oci/index.ts';
 import {
   type Cgroup,
@@ -29,6 +29,14 @@ import {
   killCgroup,
   loadCgroup,
 } from './cgroups/index.ts';
+import {
+  applyExecOverrides,
+  containerProcess,
+  type ExecedProcess,
+  type ExecOptions,
+  type ExecOverrides,
+  execProcess,
+} from './exec.ts';
 import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
 import { thawContainer } from './operations.ts';
 import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
@@ -47,6 +55,13 @@ export interface CreateOptions {
   stdio?: ContainerStdio;
   /** Keep the shim as the init's parent and let the caller wait for the container's exit. */
   foreground?: boolean;
+  /** Unix socket that receives the pty master when process.terminal is true (runc --console-socket). */
+  consoleSocket?: string;
+  /**
+   * Socket activation (runc: LISTEN_FDS with LISTEN_PID of the runtime): this many fds from 3 are
+   * passed before the --preserve-fds ones, and the process gets LISTEN_FDS=n and LISTEN_PID=1.
+   */
+  listenFds?: number;
 }
 
 export interface CreatedContainer {
@@ -110,7 +125,10 @@ export class Runtime {
         spec,
         bundle,
         fifo: this.store.fifo(options.id),
-        preserveFds: options.preserveFds ?? 0,
+        preserveFds: passedFds(options),
+        consoleSocket: options.consoleSocket,
+        relayTerminal: options.foreground ?? false,
+        extraEnv: options.listenFds ? [`LISTEN_FDS=${options.listenFds}`, 'LISTEN_PID=1'] : [],
         noPivot: options.noPivot ?? false,
         cgroupProcs: cgroup.procsFiles,
         cgroupViews: cgroupViews(layout, cgroup),
@@ -124,7 +142,7 @@ export class Runtime {
       const shim = await launchShim({
         planFile,
         foreground: options.foreground ?? false,
-        preserveFds: options.preserveFds ?? 0,
+        preserveFds: passedFds(options),
         ...(options.stdio ? { stdio: options.stdio } : {}),
         onSync: (name, pid) =>
           name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, pid) : Promise.resolve(undefined),
@@ -244,6 +262,16 @@ export class Runtime {
     return status;
   }
 
+  /** Runs a process in a created or running container (runc exec); see ./exec.ts. */
+  async exec(id: string, proc: Process, options: ExecOptions = {}): Promise<ExecedProcess> {
+    return execProcess(this.store, id, proc, options);
+  }
+
+  /** The process `exec` runs without --process: config.json's with the command line's changes. */
+  async execProcessFor(id: string, overrides: ExecOverrides): Promise<Process> {
+    return applyExecOverrides(await containerProcess(this.store, id), overrides);
+  }
+
   async status(id: string): Promise<ContainerStatus> {
     return this.store.status(await this.store.read(id));
   }
@@ -288,6 +316,11 @@ const DEFAULT_ALLOWED_DEVICES: DeviceCgroup[] = [
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
   { allow: true, type: 'c', major: 136, access: 'rwm' },
 ];
+
+/** Socket-activation fds come first (3 …), then the --preserve-fds ones, as runc's ExtraFiles. */
+function passedFds(options: CreateOptions): number {
+  return (options.listenFds ?? 0) + (options.preserveFds ?? 0);
+}
 
 function withDefaultDevices(resources: Resources | undefined): Resources | undefined {
   if (!resources?.devices) return resources;

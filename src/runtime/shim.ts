@@ -28,6 +28,8 @@ export type ContainerStdio = readonly [
 
 export interface ShimOptions {
   planFile: string;
+  /** `create` a container's init (default), or `exec` a process into a running container. */
+  mode?: 'create' | 'exec';
   foreground: boolean;
   /** fds of this process passed to the container as 3, 4, … (runc's --preserve-fds). */
   preserveFds: number;
@@ -73,7 +75,7 @@ export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
   const stdio: StdioOptions = [...(options.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
   stdio.push('pipe');
-  const args = ['create', '--plan', options.planFile, '--sync-fd', String(syncFd)];
+  const args = [options.mode ?? 'create', '--plan', options.planFile, '--sync-fd', String(syncFd)];
   if (options.foreground) args.push('--foreground');
   const child = spawn(shimPath(), args, { stdio });
   const socket = child.stdio[syncFd] as Readable & { write(data: string): boolean };

@@ -43,6 +43,9 @@ function podmanHarness() {
   assert.equal(imported.status, 0, imported.stderr);
   return {
     podman,
+    /** The podman command line as one shell word list (for `script -c`), with the harness's options. */
+    command: (args: string[]) =>
+      [`CONTAINERS_CONF=${conf}`, 'podman', ...base, ...args].map(shellQuote).join(' '),
     cleanup: () => {
       podman(['rm', '--all', '--force']);
       // Storage may hold read-only layers; podman removes what it made.
@@ -50,6 +53,10 @@ function podmanHarness() {
       work.cleanup();
     },
   };
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 test('podman run --rm through skiff-runtime', (t) => {
@@ -127,4 +134,72 @@ test('podman passes capabilities, seccomp and no-new-privileges, and skiff-runti
   const unshare = podman(['run', '--rm', IMAGE, 'unshare', '--uts', 'true']);
   assert.notEqual(unshare.status, 0);
   assert.match(unshare.stderr, /Operation not permitted/);
+});
+
+test('podman exec into a running container through skiff-runtime: output and exit code', (t) => {
+  const { podman, cleanup } = podmanHarness();
+  t.after(cleanup);
+  const run = podman(['run', '--detach', '--name', 'target', '--hostname', 'inside', IMAGE, 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  const exec = podman([
+    'exec',
+    '--env',
+    'GREETING=hi',
+    'target',
+    'sh',
+    '-c',
+    'echo "$GREETING from $(hostname)"; exit 6',
+  ]);
+  assert.equal(exec.status, 6, exec.stderr);
+  assert.equal(exec.stdout, 'hi from inside\n');
+  const pid = podman(['exec', 'target', 'sh', '-c', 'echo $$']);
+  assert.equal(pid.status, 0, pid.stderr);
+  assert.notEqual(pid.stdout.trim(), '1', 'an exec is not the init');
+  assert.equal(podman(['rm', '--force', '--time', '0', 'target']).status, 0);
+});
+
+test('podman run -it through skiff-runtime: a shell on the container terminal answers', (t) => {
+  const { cleanup, command } = podmanHarness();
+  t.after(cleanup);
+  // `script` gives podman a terminal of its own; what we type goes through conmon to the pty master
+  // that skiff-runtime sent over the console socket.
+  const typed = 'tty; echo "got:$((6*7))"\nexit 3\n';
+  const result = spawnSync(
+    'sh',
+    ['-c', `(sleep 2; printf '%s' "$TYPED"; sleep 5) | script -qec "$CMD" /dev/null`],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TYPED: typed,
+        CMD: command(['run', '--rm', '-it', IMAGE, 'sh']),
+      },
+      timeout: 120_000,
+    },
+  );
+  assert.match(result.stdout, /got:42/, result.stderr);
+  assert.match(result.stdout, /^\/dev\/pts\/0\r?$/m, 'the shell has the container pty');
+  assert.equal(result.status, 3, result.stdout);
+});
+
+test('podman exec -it through skiff-runtime: the exec gets a terminal of its own', (t) => {
+  const { podman, cleanup, command } = podmanHarness();
+  t.after(cleanup);
+  const run = podman(['run', '--detach', '--name', 'target', IMAGE, 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  const typed = 'tty; echo "pid:$$ got:$((6*7))"\nexit 2\n';
+  const result = spawnSync(
+    'sh',
+    ['-c', `(sleep 2; printf '%s' "$TYPED"; sleep 5) | script -qec "$CMD" /dev/null`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TYPED: typed, CMD: command(['exec', '-it', 'target', 'sh']) },
+      timeout: 120_000,
+    },
+  );
+  assert.match(result.stdout, /got:42/, result.stderr);
+  assert.match(result.stdout, /^\/dev\/pts\/\d+\r?$/m, 'the exec has a pty of the container');
+  assert.doesNotMatch(result.stdout, /pid:1 /, 'the exec is not the init');
+  assert.equal(result.status, 2, result.stdout);
+  assert.equal(podman(['rm', '--force', '--time', '0', 'target']).status, 0);
 });

@@ -2,7 +2,7 @@
  * `skiff-runtime`: runc's command line over the runtime library. No logic lives here beyond
  * parsing arguments and printing results; see ../lifecycle.ts.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
@@ -14,7 +14,8 @@ import {
   SkiffError,
   stderrSink,
 } from '../../common/index.ts';
-import { defaultSpec, OCI_RUNTIME_SPEC_VERSION } from '../../oci/index.ts';
+import { defaultSpec, OCI_RUNTIME_SPEC_VERSION, type Process } from '../../oci/index.ts';
+import type { ExecOverrides } from '../index.ts';
 import { Runtime } from '../lifecycle.ts';
 import { parseSignal } from '../signals.ts';
 import { OPERATION_COMMANDS } from './operations.ts';
@@ -45,6 +46,7 @@ Commands:
   list      list containers
   kill      send a signal to a container's init (or every process, --all)
   delete    delete a container
+  exec      run a process in a running container
   ps        list the processes of a container
   pause     freeze every process of a container
   resume    thaw a paused container
@@ -66,6 +68,26 @@ interface CommandSpec {
   usage: string;
 }
 
+const EXEC_OPTIONS = {
+  process: { type: 'string', short: 'p' },
+  tty: { type: 'boolean', short: 't' },
+  detach: { type: 'boolean', short: 'd' },
+  env: { type: 'string', short: 'e', multiple: true },
+  cwd: { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  'additional-gids': { type: 'string', short: 'g', multiple: true },
+  cap: { type: 'string', short: 'c', multiple: true },
+  'no-new-privs': { type: 'boolean' },
+  'pid-file': { type: 'string' },
+  'console-socket': { type: 'string' },
+  'preserve-fds': { type: 'string' },
+  'process-label': { type: 'string' },
+  apparmor: { type: 'string' },
+  'ignore-paused': { type: 'boolean' },
+  'no-subreaper': { type: 'boolean' },
+  cgroup: { type: 'string', multiple: true },
+} as const satisfies Options;
+
 const COMMANDS: Record<string, CommandSpec> = {
   spec: {
     usage: 'spec [--bundle DIR] [--rootless]',
@@ -83,7 +105,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   create: {
-    usage: 'create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] ID',
+    usage:
+      'create [--bundle DIR] [--pid-file FILE] [--no-pivot] [--preserve-fds N] [--console-socket PATH] ID',
     options: {
       bundle: { type: 'string', short: 'b' },
       'pid-file': { type: 'string' },
@@ -94,13 +117,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     run: async (runtime, args) => {
       const { values, id } = parseWithId('create', args);
-      rejectConsoleSocket(values);
       await runtime.create({ id, ...createOptions(values) });
       return 0;
     },
   },
   run: {
-    usage: 'run [--bundle DIR] [--pid-file FILE] [--detach] [--no-pivot] [--preserve-fds N] [--keep] ID',
+    usage:
+      'run [--bundle DIR] [--pid-file FILE] [--detach] [--no-pivot] [--preserve-fds N] [--console-socket PATH] [--keep] ID',
     options: {
       bundle: { type: 'string', short: 'b' },
       'pid-file': { type: 'string' },
@@ -113,7 +136,6 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
     run: async (runtime, args) => {
       const { values, id } = parseWithId('run', args);
-      rejectConsoleSocket(values);
       const foreground = !values.detach;
       const status = runtime.run({ id, foreground, keep: Boolean(values.keep), ...createOptions(values) });
       if (foreground) forwardSignals(runtime, id);
@@ -173,6 +195,12 @@ const COMMANDS: Record<string, CommandSpec> = {
       return 0;
     },
   },
+  exec: {
+    usage:
+      'exec [--process FILE] [--tty] [--detach] [--env K=V]... [--cwd DIR] [--user UID[:GID]] [--additional-gids GID]... [--cap CAP]... [--no-new-privs] [--pid-file FILE] [--console-socket PATH] [--preserve-fds N] ID [COMMAND [ARG...]]',
+    options: EXEC_OPTIONS,
+    run: runExec,
+  },
   delete: {
     usage: 'delete [--force] ID',
     options: { force: { type: 'boolean', short: 'f' } },
@@ -186,6 +214,10 @@ const COMMANDS: Record<string, CommandSpec> = {
 };
 
 function parse(command: string, args: string[], min: number, max = min) {
+  return parseAs(command, args, min, max);
+}
+
+function parseAs(command: string, args: string[], min: number, max: number) {
   const spec = COMMANDS[command]!;
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -213,19 +245,126 @@ function createOptions(values: Record<string, unknown>) {
   if (!Number.isInteger(preserveFds) || preserveFds < 0) {
     throw invalidArgument(`invalid --preserve-fds "${String(preserve)}": use a number of fds`);
   }
+  const consoleSocket = values['console-socket'] as string | undefined;
   return {
     bundle: values.bundle as string | undefined,
     pidFile: values['pid-file'] as string | undefined,
     noPivot: Boolean(values['no-pivot']),
     preserveFds,
+    ...(consoleSocket !== undefined ? { consoleSocket: path.resolve(consoleSocket) } : {}),
+    ...listenFds(),
   };
 }
 
-function rejectConsoleSocket(values: Record<string, unknown>): void {
-  if (values['console-socket'] !== undefined) {
-    throw invalidArgument(
-      '--console-socket: terminals are not supported by skiff-runtime yet (process.terminal)',
+/**
+ * Socket activation as runc (go-systemd's activation.Files): LISTEN_FDS counts fds from 3 meant for
+ * this very process (LISTEN_PID is our pid); they are passed on, and the container is told.
+ */
+function listenFds(): { listenFds?: number } {
+  const count = Number(process.env.LISTEN_FDS);
+  if (!process.env.LISTEN_FDS || Number(process.env.LISTEN_PID) !== process.pid) return {};
+  if (!Number.isInteger(count) || count <= 0) return {};
+  return { listenFds: count };
+}
+
+/** Where exec's own options end: at the container id; what follows is the command, options and all. */
+function splitExecArgs(args: string[]): { options: string[]; rest: string[] } {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { options: args.slice(0, i), rest: args.slice(i + 1) };
+    if (!arg.startsWith('-') || arg === '-') return { options: args.slice(0, i), rest: args.slice(i) };
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0]! : arg.slice(1, 2);
+    const option = Object.entries(EXEC_OPTIONS as NonNullable<Options>).find(
+      ([long, o]) => long === name || o.short === name,
     );
+    const inline = arg.startsWith('--') ? arg.includes('=') : arg.length > 2;
+    if (option?.[1].type === 'string' && !inline) i++;
+  }
+  return { options: args, rest: [] };
+}
+
+async function runExec(runtime: Runtime, args: string[]): Promise<number> {
+  const split = splitExecArgs(args);
+  const { values } = parseAs('exec', split.options, 0, 0);
+  const [id, ...command] = split.rest;
+  if (id === undefined)
+    throw invalidArgument(`"exec" needs a container id\nusage: skiff-runtime ${COMMANDS.exec!.usage}`);
+  const processFile = values.process as string | undefined;
+  let proc: Process;
+  if (processFile !== undefined) {
+    proc = readProcessFile(processFile);
+  } else {
+    if (!command.length) throw invalidArgument('exec: name the command to run, or pass --process FILE');
+    proc = await runtime.execProcessFor(id, execOverrides(values, command));
+  }
+  const detach = Boolean(values.detach);
+  const consoleSocket = values['console-socket'] as string | undefined;
+  const { preserveFds } = createOptions({ 'preserve-fds': values['preserve-fds'] });
+  const run = await runtime.exec(id, proc, {
+    detach,
+    preserveFds,
+    ...(values['pid-file'] !== undefined ? { pidFile: values['pid-file'] as string } : {}),
+    ...(consoleSocket !== undefined ? { consoleSocket: path.resolve(consoleSocket) } : {}),
+  });
+  if (!run.exit) return 0;
+  forwardSignalsTo(run.pid);
+  return run.exit;
+}
+
+function readProcessFile(file: string): Process {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Process;
+  } catch (err) {
+    throw invalidArgument(`--process ${file}: ${(err as Error).message}`);
+  }
+}
+
+function execOverrides(values: Record<string, unknown>, args: string[]): ExecOverrides {
+  const list = (name: string) => (values[name] as string[] | undefined) ?? [];
+  const overrides: ExecOverrides = { args, terminal: Boolean(values.tty), env: list('env') };
+  if (values.cwd !== undefined) overrides.cwd = values.cwd as string;
+  if (values.user !== undefined) overrides.user = parseUser(values.user as string);
+  const gids = list('additional-gids').map((g) => parseId(g, '--additional-gids'));
+  if (gids.length) overrides.additionalGids = gids;
+  if (list('cap').length) overrides.capabilities = list('cap');
+  if (values['no-new-privs']) overrides.noNewPrivileges = true;
+  if (values.apparmor !== undefined) overrides.apparmorProfile = values.apparmor as string;
+  if (values['process-label'] !== undefined) overrides.selinuxLabel = values['process-label'] as string;
+  return overrides;
+}
+
+/** runc's --user: `uid[:gid]`, numbers only (names would need the container's /etc/passwd). */
+function parseUser(text: string): { uid: number; gid?: number } {
+  const [uid, gid, extra] = text.split(':');
+  if (extra !== undefined) throw invalidArgument(`invalid --user "${text}": use uid[:gid]`);
+  return { uid: parseId(uid ?? '', '--user'), ...(gid === undefined ? {} : { gid: parseId(gid, '--user') }) };
+}
+
+function parseId(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 0xfffffffe) {
+    throw invalidArgument(`invalid ${flag} "${text}": use numeric ids (uid[:gid])`);
+  }
+  return Number(text);
+}
+
+/** As runc exec: signals sent to the runtime go to the exec'd process. */
+function forwardSignalsTo(pid: number): void {
+  for (const signal of [
+    'SIGINT',
+    'SIGTERM',
+    'SIGHUP',
+    'SIGQUIT',
+    'SIGUSR1',
+    'SIGUSR2',
+    'SIGWINCH',
+  ] as const) {
+    process.on(signal, () => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone already: its exit status answers the caller.
+      }
+    });
   }
 }
 

@@ -5,7 +5,7 @@ import { hookSteps } from './hooks.ts';
 import { withMountLabel } from './labels.ts';
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
-import { processSteps } from './process.ts';
+import { compileProcessSteps } from './process.ts';
 import { schedulingSteps } from './process-extras.ts';
 import { seccompListenerSteps } from './seccomp.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
@@ -36,9 +36,15 @@ export interface CompileInput {
   containerId?: string;
   /** Tells whether a host path is a directory (bind sources decide what the destination must be). */
   isDirectory: (hostPath: string) => boolean;
+  /** `--console-socket`: where the init sends its terminal (process.terminal). */
+  consoleSocket?: string | undefined;
+  /** Without a console socket, a terminal is relayed by the shim in the foreground. */
+  relayTerminal?: boolean | undefined;
+  /** Appended to process.env (socket activation's LISTEN_FDS and LISTEN_PID, as runc). */
+  extraEnv?: string[] | undefined;
 }
 
-const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
+export const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
   user: 'user',
   mount: 'mnt',
   pid: 'pid',
@@ -84,6 +90,8 @@ export function compilePlan(input: CompileInput): Plan {
     gidMap: userns ? idMapText(linux.gidMappings, 'gidMappings') : undefined,
     fifo: input.fifo,
     preserveFds: input.preserveFds,
+    consoleSocket: input.consoleSocket,
+    consoleRelay: Boolean(spec.process?.terminal && input.consoleSocket === undefined && input.relayTerminal),
   };
   if (!namespaces.fresh.has('time') && linux.timeOffsets) {
     throw invalidArgument('config.json: linux.timeOffsets requires a new "time" namespace');
@@ -132,7 +140,7 @@ export function compilePlan(input: CompileInput): Plan {
   if (rootPropagation !== undefined) steps.push({ op: 'propagation', flags: rootPropagation });
 
   steps.push(...schedulingSteps(spec));
-  steps.push(...processSteps(spec.process, linux.seccomp));
+  steps.push(...processSteps(spec, input));
   return { version: 1, setup, steps };
 }
 
@@ -306,4 +314,15 @@ function deviceStep(device: Device, userns: boolean): PlanStep {
     uid: device.uid ?? 0,
     gid: device.gid ?? 0,
   };
+}
+
+function processSteps(spec: Spec, input: CompileInput): PlanStep[] {
+  return compileProcessSteps(spec.process, {
+    where: 'config.json: process',
+    seccomp: spec.linux?.seccomp,
+    consoleSocket: input.consoleSocket,
+    relayTerminal: input.relayTerminal,
+    mountConsole: true,
+    extraEnv: input.extraEnv ?? [],
+  });
 }

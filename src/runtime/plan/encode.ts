@@ -12,8 +12,10 @@ export function encodePlan(plan: Plan): Buffer {
   if (setup.setgroups) records.push(['setgroups', setup.setgroups]);
   if (setup.uidMap !== undefined) records.push(['uidmap', setup.uidMap]);
   if (setup.gidMap !== undefined) records.push(['gidmap', setup.gidMap]);
-  records.push(['fifo', setup.fifo]);
+  if (setup.fifo !== undefined) records.push(['fifo', setup.fifo]);
   records.push(['preserve-fds', String(setup.preserveFds)]);
+  if (setup.consoleSocket !== undefined) records.push(['console-socket', setup.consoleSocket]);
+  if (setup.consoleRelay) records.push(['console-relay']);
   for (const step of plan.steps) records.push(encodeStep(step));
 
   const parts: string[] = [];
@@ -114,6 +116,15 @@ function encodeStep(step: PlanStep): string[] {
       return [step.op, String(step.persona)];
     case 'exec':
       return [step.op, ...step.args];
+    case 'terminal':
+      return [
+        step.op,
+        String(step.rows),
+        String(step.cols),
+        String(step.uid),
+        String(step.gid),
+        step.console ? 'console' : 'none',
+      ];
     default:
       return encodeSecurityStep(step);
   }

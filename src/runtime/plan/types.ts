@@ -17,8 +17,13 @@ export interface PlanSetup {
   uidMap?: string | undefined;
   gidMap?: string | undefined;
   setgroups?: 'allow' | 'deny' | undefined;
-  fifo: string;
+  /** The exec fifo of a create; absent in an exec plan (the process runs at once). */
+  fifo?: string | undefined;
   preserveFds: number;
+  /** Unix socket the shim connects to; the `terminal` step sends the pty master over it. */
+  consoleSocket?: string | undefined;
+  /** The shim (in --foreground) receives the pty master itself and relays it to its own stdio. */
+  consoleRelay?: boolean | undefined;
 }
 
 export type CreateKind = 'dir' | 'file' | 'none';
@@ -106,7 +111,8 @@ export type PlanStep =
   | { op: 'seccomp-listener'; path: string; ociVersion: string; metadata: string; state: string }
   | { op: 'apparmor'; profile: string }
   | { op: 'selinux-label'; label: string }
-  | { op: 'selinux-mount-label'; label: string };
+  | { op: 'selinux-mount-label'; label: string }
+  | { op: 'terminal'; rows: number; cols: number; uid: number; gid: number; console: boolean };
 
 export interface Plan {
   version: 1;

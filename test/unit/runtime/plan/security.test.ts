@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Process, Seccomp, Spec } from '../../../../src/oci/index.ts';
-import { compilePlan, encodePlan, type PlanStep, processSteps } from '../../../../src/runtime/plan/index.ts';
+import {
+  compilePlan,
+  compileProcessSteps,
+  encodePlan,
+  type PlanStep,
+} from '../../../../src/runtime/plan/index.ts';
+
+/** The process records of a create, with the container's seccomp filter. */
+const processSteps = (proc: Process, seccomp: Seccomp | undefined): PlanStep[] =>
+  compileProcessSteps(proc, { where: 'config.json: process', seccomp, mountConsole: true });
 
 function proc(overrides: Partial<Process> = {}): Process {
   return { cwd: '/', user: { uid: 0, gid: 0 }, args: ['/bin/true'], env: ['PATH=/bin'], ...overrides };
