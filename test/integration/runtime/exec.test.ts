@@ -309,3 +309,44 @@ test('exec joins new time and cgroup namespaces too: the cgroup is its root, as 
   }
   assert.match(result.stdout, /^\d+:memory:\/$/m, "the container's cgroup is / in its cgroup namespace");
 });
+
+test("exec runs under the container's seccomp filter and capabilities; --cap and --no-new-privs add to them", async (t) => {
+  const { id, bundle } = await runningContainer(t, (spec) => {
+    spec.process!.noNewPrivileges = false;
+    spec.process!.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_CHOWN'],
+      effective: ['CAP_KILL'],
+      permitted: ['CAP_KILL'],
+    };
+    spec.linux!.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+    };
+  });
+  const look = [
+    '/bin/sh',
+    '-c',
+    'grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; /probe syscall keyctl',
+  ];
+  const plain = await exec(runtime, bundle, id, await runtime.execProcessFor(id, { args: look }));
+  assert.equal(plain.status, 0, plain.stderr);
+  // CAP_KILL is bit 5, CAP_CHOWN bit 0; uid 0 regains its bounding set at execve, as under runc.
+  assert.match(plain.stdout, /^CapEff:\s+0000000000000021$/m);
+  assert.match(plain.stdout, /^CapBnd:\s+0000000000000021$/m);
+  assert.match(plain.stdout, /^NoNewPrivs:\s+0$/m);
+  assert.match(plain.stdout, /^Seccomp:\s+2$/m, 'the container filter applies to the exec');
+  assert.match(plain.stdout, /^EACCES$/m, 'keyctl fails with the configured errno');
+
+  const more = await exec(
+    runtime,
+    bundle,
+    id,
+    await runtime.execProcessFor(id, { args: look, capabilities: ['CAP_SETUID'], noNewPrivileges: true }),
+  );
+  assert.equal(more.status, 0, more.stderr);
+  // CAP_SETUID (bit 7) is added to the bounding, effective and permitted sets; with no_new_privs
+  // execve cannot raise root's set past the permitted one (KILL + SETUID).
+  assert.match(more.stdout, /^CapEff:\s+00000000000000a0$/m);
+  assert.match(more.stdout, /^CapBnd:\s+00000000000000a1$/m);
+  assert.match(more.stdout, /^NoNewPrivs:\s+1$/m);
+});
