@@ -2,6 +2,7 @@
 #include "init.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "caps.h"
 #include "hooks.h"
 #include "lsm.h"
+#include "namespaces.h"
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
@@ -81,6 +83,12 @@ static void wait_for_go(int gofd)
 noreturn void init_main(const struct plan *plan, int gofd, int fifofd)
 {
 	wait_for_go(gofd);
+	if (cgroupns_deferred && unshare(CLONE_NEWCGROUP) < 0) {
+		report_step("clone", plan->clone ? plan->clone->index : -1);
+		fail(errno, "unshare", "cgroup namespace");
+		report_failure();
+		_exit(1);
+	}
 	struct init_ctx ctx = { .plan = plan, .rootfd = -1, .fifofd = fifofd };
 	ctx.envp = calloc(plan->nenv + 1, sizeof *ctx.envp);
 	if (!ctx.envp) {

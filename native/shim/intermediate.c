@@ -72,7 +72,8 @@ noreturn void intermediate_main(const struct intermediate_args *args)
 		fail(errno, "open", "/proc");
 		goto failed;
 	}
-	if (cgroups_join(plan) < 0 || namespaces_join(plan) < 0 || timens_enter(plan, procfd) < 0)
+	int v2fd;
+	if (cgroups_join(plan, &v2fd) < 0 || namespaces_join(plan) < 0 || timens_enter(plan, procfd) < 0)
 		goto failed;
 
 	int go[2];
@@ -80,9 +81,11 @@ noreturn void intermediate_main(const struct intermediate_args *args)
 		fail(errno, "pipe2", "");
 		goto failed;
 	}
-	pid_t init = clone_init(plan);
+	pid_t init = clone_init(plan, v2fd);
 	if (init < 0)
 		goto failed;
+	if (v2fd >= 0)
+		close(v2fd);
 	if (init == 0) {
 		close(go[1]);
 		close(args->pidfd_w);

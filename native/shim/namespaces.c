@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroups.h"
 #include "report.h"
 
 #ifndef CLONE_NEWTIME
@@ -18,6 +19,10 @@
 #endif
 
 /* The first version of struct clone_args (CLONE_ARGS_SIZE_VER0); linux/sched.h clashes with sched.h. */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 struct clone_args_v0 {
 	uint64_t flags;
 	uint64_t pidfd;
@@ -100,20 +105,53 @@ int timens_enter(const struct plan *plan, int procfd)
 	return write_proc(procfd, "self/timens_offsets", r->argv[0]);
 }
 
-pid_t clone_init(const struct plan *plan)
+bool cgroupns_deferred;
+
+/* clone3's arguments up to `cgroup` (CLONE_ARGS_SIZE_VER2). */
+struct clone_args_v2 {
+	struct clone_args_v0 v0;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+
+static long clone3(uint64_t flags, int v2fd)
+{
+	struct clone_args_v2 args = { .v0 = { .flags = flags, .exit_signal = SIGCHLD } };
+	if (v2fd < 0)
+		return syscall(SYS_clone3, &args.v0, sizeof args.v0);
+	args.v0.flags |= CLONE_INTO_CGROUP;
+	args.cgroup = (uint64_t)v2fd;
+	return syscall(SYS_clone3, &args, sizeof args);
+}
+
+pid_t clone_init(const struct plan *plan, int v2fd)
 {
 	if (plan->clone)
 		report_step(plan->clone->name, plan->clone->index);
 	else
 		report_step("clone", -1);
+	uint64_t flags = plan->clone_flags;
+	/*
+	 * Born into its cgroup v2 (CLONE_INTO_CGROUP), the init must make its own cgroup namespace once
+	 * it is there, as runc's init does: one made by this clone3 would be rooted where we stand.
+	 */
+	if (v2fd >= 0 && (flags & CLONE_NEWCGROUP)) {
+		flags &= ~(uint64_t)CLONE_NEWCGROUP;
+		cgroupns_deferred = true;
+	}
 	/* Fork-like (no stack given): the child continues here, on a copy of this stack. */
-	struct clone_args_v0 args = {
-		.flags = plan->clone_flags,
-		.exit_signal = SIGCHLD,
-	};
-	long pid = syscall(SYS_clone3, &args, sizeof args);
+	long pid = clone3(flags, v2fd);
+	if (pid < 0 && v2fd >= 0 && (errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
+		/* A kernel or cgroup that cannot clone into it: move in the slow way and clone as before. */
+		if (cgroups_join_v2_procs(v2fd) < 0)
+			return -1;
+		flags = plan->clone_flags;
+		cgroupns_deferred = false;
+		pid = clone3(flags, -1);
+	}
 	if (pid < 0)
-		return failf(errno, "clone3", "", "clone3(flags=%#llx)", (unsigned long long)plan->clone_flags);
+		return failf(errno, "clone3", "", "clone3(flags=%#llx)", (unsigned long long)flags);
 	return (pid_t)pid;
 }
 

@@ -90,3 +90,21 @@ test('a user namespace joined by path, with setgroups denied as rootless tools m
   // mknod is not allowed there: /dev/null is the host's node, bound.
   assert.match(devnull!, /^char \d+ \d+ \d+ 1 3$/);
 });
+
+test('the init is born in its cgroup in every hierarchy; a cgroup namespace is rooted there', async (t) => {
+  for (const cgroupns of [false, true]) {
+    const bundle = makeBundle(['/bin/sh', '-c', 'cat /proc/self/cgroup'], (spec) => {
+      if (cgroupns) spec.linux!.namespaces!.push({ type: 'cgroup' });
+    });
+    t.after(bundle.cleanup);
+    const result = await runContainer(runtime, bundle);
+    assert.equal(result.status, 0, result.stderr);
+    const lines = result.stdout.trim().split('\n');
+    // v1 controllers (joined through `tasks`) and the cgroup2 hierarchy (clone3 CLONE_INTO_CGROUP) alike.
+    const mounted = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').length;
+    assert.equal(lines.length, mounted, result.stdout);
+    const expected = cgroupns ? '/' : bundle.spec.linux!.cgroupsPath;
+    for (const line of lines)
+      assert.equal(line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1), expected, line);
+  }
+});
