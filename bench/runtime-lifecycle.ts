@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Spec } from '../src/oci/index.ts';
 import { Runtime } from '../src/runtime/index.ts';
 import { makeBundle, uniqueId } from '../test/helpers/bundle.ts';
 import { SKIFF_RUNTIME } from '../test/helpers/cli.ts';
@@ -29,19 +30,38 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function measure(name: string, once: () => Promise<void> | void): Promise<Result> {
-  try {
-    for (let i = 0; i < WARMUP; i++) await once();
-    const times: number[] = [];
-    for (let i = 0; i < ITERATIONS; i++) {
+interface Runner {
+  name: string;
+  once: () => Promise<void> | void;
+}
+
+const firstLine = (err: unknown) => (err as Error).message.split('\n')[0];
+
+/**
+ * Times every runner ITERATIONS times, round-robin (one run of each per round), so that a slow spell
+ * of this shared VM weighs on all of them alike and the ratios stay meaningful. A runner that fails
+ * is dropped with its error as the note.
+ */
+async function measureInterleaved(runners: Runner[]): Promise<Result[]> {
+  const times = new Map<string, number[]>(runners.map((r) => [r.name, []]));
+  const notes = new Map<string, string>();
+  const live = async (r: Runner, record: boolean) => {
+    if (notes.has(r.name)) return;
+    try {
       const start = process.hrtime.bigint();
-      await once();
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      await r.once();
+      if (record) times.get(r.name)!.push(Number(process.hrtime.bigint() - start) / 1e6);
+    } catch (err) {
+      notes.set(r.name, firstLine(err)!);
     }
-    return { name, median: median(times) };
-  } catch (err) {
-    return { name, note: (err as Error).message.split('\n')[0] };
-  }
+  };
+  for (let i = 0; i < WARMUP; i++) for (const r of runners) await live(r, false);
+  for (let i = 0; i < ITERATIONS; i++) for (const r of runners) await live(r, true);
+  return runners.map((r) =>
+    notes.has(r.name)
+      ? { name: r.name, note: notes.get(r.name)! }
+      : { name: r.name, median: median(times.get(r.name)!) },
+  );
 }
 
 function cli(binary: string, root: string, bundle: string): () => void {
@@ -101,23 +121,30 @@ async function libraryTarget(runtime: Runtime, bundle: string): Promise<Target> 
   };
 }
 
-async function measureExec(name: string, start: () => Promise<Target> | Target): Promise<Result> {
-  let target: Target;
-  try {
-    target = await start();
-  } catch (err) {
-    return { name, note: (err as Error).message.split('\n')[0] };
+/** Starts each runtime's target container, times exec into them round-robin, and stops them. */
+async function measureExecs(
+  starters: { name: string; start: () => Promise<Target> | Target }[],
+): Promise<Result[]> {
+  const targets = new Map<string, Target>();
+  const failed: Result[] = [];
+  for (const { name, start } of starters) {
+    try {
+      targets.set(name, await start());
+    } catch (err) {
+      failed.push({ name, note: firstLine(err)! });
+    }
   }
   try {
-    return await measure(name, target.exec);
+    const measured = await measureInterleaved([...targets].map(([name, t]) => ({ name, once: t.exec })));
+    return starters.map(({ name }) => [...measured, ...failed].find((r) => r.name === name)!);
   } finally {
-    await target.stop();
+    for (const t of targets.values()) await t.stop();
   }
 }
 
 function report(title: string, results: Result[]): void {
   const runc = results.find((r) => r.name === 'runc')?.median;
-  console.log(`${title}, ${ITERATIONS} runs each (median)`);
+  console.log(`${title}, ${ITERATIONS} runs each, interleaved (median)`);
   for (const r of results) {
     const ratio = r.median !== undefined && runc ? `${(r.median / runc).toFixed(2)}× runc` : '';
     const figure = r.median !== undefined ? `${r.median.toFixed(1)} ms` : `— (${r.note})`;
@@ -125,54 +152,56 @@ function report(title: string, results: Result[]): void {
   }
 }
 
-const bundle = makeBundle(['/bin/true']);
-const sleeper = makeBundle(['/bin/sleep', '600']);
-const state = tempDir('skiff-bench-');
+// runc's own default version, which crun 1.8 also accepts (it refuses 1.3.0 before anything else).
+const asRuncSpec = (spec: Spec) => {
+  spec.ociVersion = '1.0.2-dev';
+};
+const bundle = makeBundle(['/bin/true'], asRuncSpec);
+const sleeper = makeBundle(['/bin/sleep', '600'], asRuncSpec);
+// State roots on tmpfs, where every runtime keeps them by default (/run/runc, /run/skiff).
+const state = tempDir('skiff-bench-', '/run');
 try {
-  const results: Result[] = [];
-  for (const peer of ['runc', 'crun']) {
-    const binary = which(peer);
-    results.push(
-      binary
-        ? await measure(peer, cli(binary, path.join(state.dir, peer), bundle.dir))
-        : { name: peer, note: 'not installed' },
-    );
-  }
-  results.push(
-    await measure('skiff-runtime (CLI)', cli(SKIFF_RUNTIME, path.join(state.dir, 'cli'), bundle.dir)),
-  );
+  const peers = ['runc', 'crun'].map((name) => ({ name, binary: which(name) }));
   const runtime = new Runtime({ root: path.join(state.dir, 'lib') });
-  results.push(
-    await measure('skiff runtime library (in-process)', async () => {
-      const status = await runtime.run({
-        id: uniqueId('bench'),
-        bundle: bundle.dir,
-        foreground: true,
-        stdio: ['ignore', 'ignore', 'ignore'],
-      });
-      if (status !== 0) throw new Error(`container exited with ${status}`);
-    }),
-  );
+  const lifecycle: Runner[] = [
+    ...peers.map(({ name, binary }) => ({
+      name,
+      once: binary
+        ? cli(binary, path.join(state.dir, name), bundle.dir)
+        : () => {
+            throw new Error('not installed');
+          },
+    })),
+    { name: 'skiff-runtime (CLI)', once: cli(SKIFF_RUNTIME, path.join(state.dir, 'cli'), bundle.dir) },
+    {
+      name: 'skiff runtime library (in-process)',
+      once: async () => {
+        const status = await runtime.run({
+          id: uniqueId('bench'),
+          bundle: bundle.dir,
+          foreground: true,
+          stdio: ['ignore', 'ignore', 'ignore'],
+        });
+        if (status !== 0) throw new Error(`container exited with ${status}`);
+      },
+    },
+  ];
+  report('create+start+wait+delete of /bin/true', await measureInterleaved(lifecycle));
 
-  report('create+start+wait+delete of /bin/true', results);
-
-  const execs: Result[] = [];
-  for (const peer of ['runc', 'crun']) {
-    const binary = which(peer);
-    execs.push(
-      binary
-        ? await measureExec(peer, () => cliTarget(binary, path.join(state.dir, peer), sleeper.dir))
-        : { name: peer, note: 'not installed' },
-    );
-  }
-  execs.push(
-    await measureExec('skiff-runtime (CLI)', () =>
-      cliTarget(SKIFF_RUNTIME, path.join(state.dir, 'cli'), sleeper.dir),
-    ),
-  );
-  execs.push(
-    await measureExec('skiff runtime library (in-process)', () => libraryTarget(runtime, sleeper.dir)),
-  );
+  const execs = await measureExecs([
+    ...peers.map(({ name, binary }) => ({
+      name,
+      start: () => {
+        if (!binary) throw new Error('not installed');
+        return cliTarget(binary, path.join(state.dir, name), sleeper.dir);
+      },
+    })),
+    {
+      name: 'skiff-runtime (CLI)',
+      start: () => cliTarget(SKIFF_RUNTIME, path.join(state.dir, 'cli'), sleeper.dir),
+    },
+    { name: 'skiff runtime library (in-process)', start: () => libraryTarget(runtime, sleeper.dir) },
+  ]);
   report('exec of /bin/true into a running container', execs);
 } finally {
   bundle.cleanup();

@@ -40,7 +40,7 @@ export function makeRootfs(dir: string): string {
 }
 
 /** A temporary directory removed by `cleanup`. */
-export function tempDir(prefix = 'skiff-test-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+export function tempDir(prefix = 'skiff-test-', parent = tmpdir()): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(parent, prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
