@@ -51,6 +51,9 @@ export function podmanHarness() {
   assert.equal(imported.status, 0, imported.stderr);
   return {
     podman,
+    /** The podman command line as one shell word list (for `script -c`), with the harness's options. */
+    command: (args: string[]) =>
+      [`CONTAINERS_CONF=${conf}`, 'podman', ...base, ...args].map(shellQuote).join(' '),
     cleanup: () => {
       podman(['rm', '--all', '--force']);
       // Storage may hold read-only layers; podman removes what it made.
@@ -58,4 +61,8 @@ export function podmanHarness() {
       work.cleanup();
     },
   };
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

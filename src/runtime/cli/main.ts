@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   fileSink,
   invalidArgument,
@@ -18,6 +17,7 @@ import { defaultSpec, OCI_RUNTIME_SPEC_VERSION, type Process } from '../../oci/i
 import type { ExecOverrides } from '../index.ts';
 import { Runtime } from '../lifecycle.ts';
 import { parseSignal } from '../signals.ts';
+import { type Options, parseCommandArgs } from './args.ts';
 import { OPERATION_COMMANDS } from './operations.ts';
 import { renderTable } from './table.ts';
 
@@ -30,7 +30,6 @@ interface GlobalOptions {
   debug: boolean;
 }
 
-type Options = ParseArgsConfig['options'];
 type Command = (runtime: Runtime, args: string[], globals: GlobalOptions) => Promise<number>;
 
 const USAGE = `Usage: skiff-runtime [global options] COMMAND [options] [arguments]
@@ -218,20 +217,7 @@ function parse(command: string, args: string[], min: number, max = min) {
 }
 
 function parseAs(command: string, args: string[], min: number, max: number) {
-  const spec = COMMANDS[command]!;
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options: spec.options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw invalidArgument(`${(err as Error).message}\nusage: skiff-runtime ${spec.usage}`);
-  }
-  const count = parsed.positionals.length;
-  if (count < min || count > max) {
-    throw invalidArgument(
-      `"${command}" takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${count}\nusage: skiff-runtime ${spec.usage}`,
-    );
-  }
-  return parsed;
+  return parseCommandArgs(command, COMMANDS[command]!, args, min, max);
 }
 
 function parseWithId(command: string, args: string[]) {

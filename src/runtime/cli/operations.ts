@@ -3,7 +3,6 @@
  * printing only; the work is in ../operations.ts, ../events.ts and ../features.ts.
  */
 import { readFileSync } from 'node:fs';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { invalidArgument } from '../../common/index.ts';
 import { containerStats, parseInterval, type RuntimeEvent, watchEvents } from '../events.ts';
 import { features } from '../features.ts';
@@ -18,8 +17,7 @@ import {
   resumeContainer,
   updateContainer,
 } from '../operations.ts';
-
-type Options = ParseArgsConfig['options'];
+import { type Options, parseCommandArgs } from './args.ts';
 
 interface CommandSpec {
   options: Options;
@@ -27,27 +25,7 @@ interface CommandSpec {
   run: (runtime: Runtime, args: string[]) => Promise<number>;
 }
 
-function parse(
-  name: string,
-  spec: Pick<CommandSpec, 'options' | 'usage'>,
-  args: string[],
-  min: number,
-  max = min,
-) {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options: spec.options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw invalidArgument(`${(err as Error).message}\nusage: skiff-runtime ${spec.usage}`);
-  }
-  const count = parsed.positionals.length;
-  if (count < min || count > max) {
-    throw invalidArgument(
-      `"${name}" takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${count}\nusage: skiff-runtime ${spec.usage}`,
-    );
-  }
-  return parsed;
-}
+const parse = parseCommandArgs;
 
 const printEvent = (event: RuntimeEvent) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
