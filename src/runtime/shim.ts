@@ -148,9 +148,18 @@ function parseMessage(line: string): ShimMessage {
 
 function shimError(message: Extract<ShimMessage, { type: 'error' }>): SkiffError {
   const kind = message.errno === 'ENOENT' ? 'NotFound' : 'RuntimeFailure';
-  // The errno name is what people search for and what runc prints; keep it next to strerror's text.
-  const text = message.errno ? `${message.message} (${message.errno})` : message.message;
-  return new SkiffError(kind, text, { cause: message });
+  return new SkiffError(kind, withErrnoName(message.message, message.errno), { cause: message });
+}
+
+/**
+ * `mount \`/proc\`: Operation not permitted` → `mount \`/proc\`: EPERM (Operation not permitted)`: the
+ * errno's name is what people search for, first, as crun and the rest of skiff print it.
+ */
+export function withErrnoName(text: string, errno: string | undefined): string {
+  if (!errno) return text;
+  const colon = text.lastIndexOf(': ');
+  if (colon < 0) return `${text} (${errno})`;
+  return `${text.slice(0, colon)}: ${errno} (${text.slice(colon + 2)})`;
 }
 
 function killQuietly(pid: number): void {

@@ -266,7 +266,7 @@ test('exec into a created container works (as runc); a missing program is a clea
   const missing = await runtime.execProcessFor(id, { args: ['/no/such/program'] });
   await assert.rejects(
     runtime.exec(id, missing),
-    /exec `\/no\/such\/program`: No such file or directory \(ENOENT\)/,
+    /exec `\/no\/such\/program`: ENOENT \(No such file or directory\)/,
   );
 });
 

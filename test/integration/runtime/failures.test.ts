@@ -64,7 +64,7 @@ test('a failing mount reports the step, the path and the errno, and leaves nothi
     spec.mounts!.push({ destination: '/broken', type: 'no-such-fstype', source: 'none' });
   });
   t.after(bundle.cleanup);
-  await assertCreateFails(bundle, /mount `\/broken`: No such device \(ENODEV\)/);
+  await assertCreateFails(bundle, /mount `\/broken`: ENODEV \(No such device\)/);
 });
 
 test('a missing executable fails the create, not the start', async (t) => {

@@ -37,5 +37,5 @@ test('the sanitized shim reports errors cleanly too', async (t) => {
     spec.mounts!.push({ destination: '/broken', type: 'no-such-fstype', source: 'none' });
   });
   t.after(bundle.cleanup);
-  await assert.rejects(runContainer(runtime, bundle), /mount `\/broken`: No such device \(ENODEV\)/);
+  await assert.rejects(runContainer(runtime, bundle), /mount `\/broken`: ENODEV \(No such device\)/);
 });
