@@ -2,14 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isArchiveXattrAllowed } from '../../../../src/image/layer/index.ts';
 import { entryXattrs, parsePaxRecords } from '../../../../src/image/layer/xattrs.ts';
-
-function paxRecord(key: string, value: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
-  // The length counts its own digits.
-  let length = body.length + 1;
-  while (String(length).length + body.length !== length) length++;
-  return Buffer.concat([Buffer.from(String(length)), body]);
-}
+import { paxRecord } from '../../../helpers/tar.ts';
 
 test('PAX records keep binary values byte for byte (security.capability is not UTF-8)', () => {
   const cap = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00, 0xff, 0xfe, 0x80, 0x0a]);
