@@ -6,7 +6,13 @@ import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
-import { failedPrecondition, hasErrno, invalidArgument, syscallError } from '../../common/index.ts';
+import {
+  failedPrecondition,
+  hasErrno,
+  invalidArgument,
+  runtimeFailure,
+  syscallError,
+} from '../../common/index.ts';
 import { type LayerCompression, layerCompression } from './media-types.ts';
 import { type DevicePolicy, type LayerEntry, TreeWriter } from './tree-writer.ts';
 import { parsePaxRecords } from './xattrs.ts';
@@ -67,7 +73,13 @@ export async function apply(
     return result;
   } catch (err) {
     layer.destroy();
-    await fs.rm(temp, { recursive: true, force: true });
+    await fs.rm(temp, { recursive: true, force: true }).catch((cleanupErr: unknown) => {
+      // The layer's own failure stays the reported one; the leftover is named so that it can be removed.
+      throw runtimeFailure(
+        `${err instanceof Error ? err.message : String(err)} (and removing \`${temp}\` failed)`,
+        cleanupErr,
+      );
+    });
     throw err;
   }
 }

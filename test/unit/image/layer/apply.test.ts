@@ -83,6 +83,22 @@ test('a path through a symlink planted by an earlier entry is refused (relative 
   }
 });
 
+test('whiteouts and opaque markers under a planted symlink are refused too', async () => {
+  for (const name of ['evil/.wh.secret', 'evil/.wh..wh..opq', 'evil/sub/.wh.x']) {
+    await refused(
+      [
+        { name: 'evil', type: 'symlink', linkname: '../../outside' },
+        { name, content: '' },
+      ],
+      /goes through `evil`, which is a symlink/,
+    );
+  }
+});
+
+test('the root itself can only be a directory', async () => {
+  await refused([{ name: './', type: 'symlink', linkname: '/' }], /names the root but is not a directory/);
+});
+
 test('a directory replaced by a symlink cannot be written through afterwards', async () => {
   const s = scene();
   await refused(
