@@ -15,7 +15,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { apply } from '../../../src/image/layer/index.ts';
-import { type MountSpec, OverlaySnapshotter } from '../../../src/image/snapshot/index.ts';
+import {
+  type MountSpec,
+  mountSnapshot,
+  OverlaySnapshotter,
+  unmountSnapshot,
+} from '../../../src/image/snapshot/index.ts';
 import { hostMountsMentioning } from '../../helpers/host.ts';
 import { makeTar, streamOf, type TarEntry } from '../../helpers/tar.ts';
 
@@ -38,7 +43,7 @@ async function layer(entries: TarEntry[]): Promise<string> {
   return dir;
 }
 
-/** What the shim will do with a spec: mount(2) from the spec's cwd. */
+/** The spec as mount(8) reads it, from the spec's cwd: proves the spec alone is enough. */
 function performMount(spec: MountSpec, target: string): void {
   execFileSync('mount', ['-t', spec.type, spec.source, target, '-o', spec.options.join(',')], {
     cwd: spec.cwd ?? '/',
@@ -109,4 +114,34 @@ test('an image with more layers than one page of absolute lowerdirs mounts throu
     execFileSync('umount', [mnt]);
   }
   await snapshots.remove('deep');
+});
+
+test('mountSnapshot performs the specs with skiff-mount: an active overlay, a read-only single-layer bind', async () => {
+  const bottom = await layer([{ name: 'etc/os-release', content: 'skiff\n' }]);
+  const top = await layer([
+    { name: 'etc/.wh.os-release', content: '' },
+    { name: 'bin/true', content: '' },
+  ]);
+  const snapshots = new OverlaySnapshotter(path.join(base, 'snapshots-api'));
+  const rootfs = mountPoint();
+  await mountSnapshot(await snapshots.prepare('c2', [bottom, top]), rootfs);
+  try {
+    assert.deepEqual(readdirSync(path.join(rootfs, 'etc')), []);
+    writeFileSync(path.join(rootfs, 'bin/false'), '');
+    assert.ok(existsSync(path.join(snapshots.upperDir('c2'), 'bin/false')));
+  } finally {
+    await unmountSnapshot(rootfs);
+  }
+  assert.deepEqual(hostMountsMentioning(rootfs), []);
+  const view = mountPoint();
+  await mountSnapshot(await snapshots.view('v', [bottom]), view);
+  try {
+    assert.equal(readFileSync(path.join(view, 'etc/os-release'), 'utf8'), 'skiff\n');
+    assert.throws(() => writeFileSync(path.join(view, 'x'), ''), /EROFS/);
+  } finally {
+    await unmountSnapshot(view);
+  }
+  await assert.rejects(unmountSnapshot(view), /skiff-mount: umount `.*`: EINVAL/);
+  await snapshots.remove('c2');
+  await snapshots.remove('v');
 });
