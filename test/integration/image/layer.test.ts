@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
+  createReadStream,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -10,7 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -230,4 +233,77 @@ test('skiff-layer-nodes resolves beneath the layer dir: symlinks and `..` are re
   writeFileSync(path.join(dir, 'real', 'f'), '');
   r = run(['setxattr', 'real/f', 'user.x', '7G']);
   assert.match(r.stderr, /lower-case hex/);
+});
+
+/** Every entry under `dir`: type, mode, owner, size, device, mtime, link target, xattrs, content hash. */
+async function describeTree(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const xattrScript =
+    'import os,sys,json\nr={}\nfor p in sys.argv[1:]:\n  r[p]={n: os.getxattr(p,n,follow_symlinks=False).hex() for n in os.listxattr(p,follow_symlinks=False)}\nprint(json.dumps(r))';
+  const names = (await readdir(dir, { recursive: true })).sort();
+  const xattrs = JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', xattrScript, dir, ...names.map((n) => path.join(dir, n))], {
+      encoding: 'utf8',
+    }),
+  ) as Record<string, Record<string, string>>;
+  for (const name of ['', ...names]) {
+    const file = path.join(dir, name);
+    const st = await lstat(file);
+    const fields = [
+      st.mode.toString(8),
+      `${st.uid}:${st.gid}`,
+      st.isDirectory() ? '-' : String(st.size),
+      String(st.rdev),
+      String(Math.floor(st.mtimeMs / 1000)),
+      st.isSymbolicLink() ? await readlink(file) : '',
+      st.isFile() ? createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16) : '',
+      JSON.stringify(xattrs[file] ?? {}),
+    ];
+    out.set(name, fields.join(' '));
+  }
+  return out;
+}
+
+test('a layer written by GNU tar (posix format, xattrs, devices, hard links) unpacks to the same tree', async () => {
+  const src = mkdtempSync(path.join(base, 'gnu-src-'));
+  const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { cwd: src });
+  mkdirSync(path.join(src, 'usr/bin'), { recursive: true });
+  writeFileSync(path.join(src, 'usr/bin/tool'), 'binary');
+  run('chown', '0:50', 'usr/bin/tool');
+  run('chmod', '4750', 'usr/bin/tool');
+  run('/usr/sbin/setcap', 'cap_net_bind_service,cap_setuid+ep', 'usr/bin/tool');
+  linkSync(path.join(src, 'usr/bin/tool'), path.join(src, 'usr/bin/tool-link'));
+  symlinkSync('tool', path.join(src, 'usr/bin/alias'));
+  mkdirSync(path.join(src, 'dev'));
+  run('mknod', '-m', '620', 'dev/tty9', 'c', '4', '9');
+  run('mkfifo', '-m', '600', 'dev/queue');
+  mkdirSync(path.join(src, 'srv/data'), { recursive: true });
+  run('chown', '-R', '1500:1600', 'srv');
+  run('chmod', '3770', 'srv/data');
+  const deep = path.join('srv/data', 'n'.repeat(200), 'm'.repeat(200));
+  mkdirSync(path.join(src, deep), { recursive: true });
+  writeFileSync(path.join(src, deep, 'leaf'), 'deep');
+  execFileSync('/usr/bin/python3', [
+    '-c',
+    'import os,sys; os.setxattr(sys.argv[1], "user.k", b"\\x00\\xffv")',
+    path.join(src, 'srv'),
+  ]);
+  run('touch', '-h', '-d', '2015-03-04 05:06:07', 'usr/bin/alias');
+  for (const d of ['usr/bin', 'usr', 'dev', 'srv/data', 'srv', '.'])
+    run('touch', '-d', '2016-01-01 00:00:00', d);
+  const tarFile = path.join(base, 'gnu-layer.tar');
+  execFileSync('tar', ['--format=posix', '--xattrs', '--xattrs-include=*', '-cf', tarFile, '-C', src, '.']);
+  const diffId = `sha256:${createHash('sha256').update(readFileSync(tarFile)).digest('hex')}`;
+
+  const dir = path.join(base, `layer-${++counter}`);
+  const result = await apply(createReadStream(tarFile), TAR, dir, { expectedDiffId: diffId });
+  assert.equal(result.diffId, diffId);
+  const want = await describeTree(src);
+  const got = await describeTree(dir);
+  assert.deepEqual([...got.keys()], [...want.keys()]);
+  for (const [name, description] of want) assert.equal(got.get(name), description, name);
+  assert.equal(
+    (await lstat(path.join(dir, 'usr/bin/tool-link'))).ino,
+    (await lstat(path.join(dir, 'usr/bin/tool'))).ino,
+  );
 });
