@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import {
+  alreadyExists,
   failedPrecondition,
   hasErrno,
   invalidArgument,
@@ -68,6 +69,9 @@ export async function apply(
       );
     }
     await fs.rename(temp, targetDir).catch((err: unknown) => {
+      // Another unpacker of the same layer finished first: its copy stands, ours goes.
+      if (hasErrno(err, 'ENOTEMPTY', 'EEXIST'))
+        throw alreadyExists(`layer directory \`${targetDir}\` was filled meanwhile`, err);
       throw syscallError('rename', targetDir, err);
     });
     return result;

@@ -301,3 +301,21 @@ test("directories' mtimes are set after their contents", async () => {
     new Date('2020-01-02T03:04:05Z').getTime(),
   );
 });
+
+test('two unpackers of one layer: one wins, the other fails with AlreadyExists and leaves no temporary dir', async () => {
+  const s = scene();
+  const entries: TarEntry[] = Array.from({ length: 50 }, (_, i) => ({ name: `d/f${i}`, content: String(i) }));
+  const blob = await makeTar(entries);
+  const results = await Promise.allSettled([
+    apply(streamOf(blob), TAR, s.target),
+    apply(streamOf(blob), TAR, s.target),
+  ]);
+  assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  const failure = results.find((r) => r.status === 'rejected');
+  assert.ok(
+    failure?.reason instanceof SkiffError && failure.reason.kind === 'AlreadyExists',
+    String(failure?.reason),
+  );
+  assert.deepEqual(readdirSync(path.dirname(s.target)), ['L']);
+  assert.equal(readdirSync(path.join(s.target, 'd')).length, 50);
+});
