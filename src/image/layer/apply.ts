@@ -43,8 +43,9 @@ export interface ApplyResult {
 
 const DEFAULT_MAX_ENTRIES = 1_000_000;
 const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
-/** Linux's PATH_MAX: a longer name could never be created anyway, and it bounds the depth. */
-const MAX_NAME_LENGTH = 4096;
+/** Linux's PATH_MAX, NUL included: every path made under the temporary root must fit, or not even
+ * the clean-up could reach it. It also bounds the depth of the tree. */
+const PATH_MAX = 4096;
 
 /**
  * Unpacks one layer (`mediaType` says its compression) into `targetDir`, which must be absent or an
@@ -132,8 +133,11 @@ async function unpackInto(
     for await (const stream of extract) {
       const header = stream.header;
       if (++entries > maxEntries) throw invalidArgument(`layer has more than ${maxEntries} entries`);
-      if (header.name.length > MAX_NAME_LENGTH)
-        throw invalidArgument(`layer entry name is longer than ${MAX_NAME_LENGTH}`);
+      if (Buffer.byteLength(root) + 1 + Buffer.byteLength(header.name) >= PATH_MAX) {
+        throw invalidArgument(
+          `layer entry name of ${Buffer.byteLength(header.name)} bytes is too long for ${PATH_MAX}-byte paths`,
+        );
+      }
       await writer.write(toLayerEntry(header, rawPax.take()), stream as unknown as AsyncIterable<Buffer>);
       stream.resume(); // whatever the writer did not read (directories, links, whiteouts)
     }
