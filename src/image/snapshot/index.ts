@@ -1,0 +1,7 @@
+/**
+ * image/snapshot: a container's rootfs as mount specs over shared layer directories. The snapshotter
+ * returns specs and never mounts; mountSnapshot performs them (with native/skiff-mount) for whoever
+ * needs the mount.
+ */
+export { mountArguments, mountSnapshot, unmountSnapshot } from './mount.ts';
+export { MAX_OVERLAY_LAYERS, type MountSpec, OverlaySnapshotter, type SnapshotKind } from './overlay.ts';
