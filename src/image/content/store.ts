@@ -155,6 +155,19 @@ export class ContentStore {
     }
   }
 
+  /** Removes temporary files of ingests not written to for olderThanMs (writers that died). */
+  async pruneIngests(olderThanMs: number): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await readdirOrEmpty(this.ingestDir())) {
+      const file = path.join(this.ingestDir(), name);
+      const info = await stat(file).catch(() => undefined); // finished meanwhile: nothing to prune
+      if (!info || Date.now() - info.mtimeMs < olderThanMs) continue;
+      await rm(file, { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
   /** Every blob in the store, by algorithm then digest; files not named as a digest are skipped. */
   async *walk(): AsyncGenerator<BlobInfo> {
     for (const algorithm of ['sha256', 'sha512'] as const) {

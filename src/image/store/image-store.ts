@@ -9,6 +9,7 @@
  * file calls are made: a second connection in this process waits synchronously on the busy timeout,
  * and an `await` there could never be resumed.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -478,7 +479,7 @@ export class ImageStore {
     const referenced = new Set(
       this.db
         .prepare(REFERENCED_BLOBS)
-        .all()
+        .all(Date.now())
         .map((r) => String(r.digest)),
     );
     const deleted: Digest[] = [];
@@ -502,13 +503,15 @@ export class ImageStore {
   }
 
   /**
-   * Deletes every blob no image references. Blobs younger than graceMs (default 1 hour) are kept: they
-   * may belong to a pull or load in progress whose image is not recorded yet.
+   * Deletes every blob no image references, and temporary files of abandoned writes. Both only when
+   * older than graceMs (default 1 hour): a pull or load in progress has blobs that no image references
+   * yet, and an ingest that is still writing keeps touching its file.
    */
-  gc(options: { graceMs?: number } = {}): Digest[] {
-    return inTransaction(this.db, () =>
-      this.deleteUnreferencedLocked(this.allBlobsSync(), options.graceMs ?? 60 * 60 * 1000),
-    );
+  async gc(options: { graceMs?: number } = {}): Promise<Digest[]> {
+    const graceMs = options.graceMs ?? 60 * 60 * 1000;
+    const deleted = inTransaction(this.db, () => this.deleteUnreferencedLocked(this.allBlobsSync(), graceMs));
+    await this.content.pruneIngests(graceMs);
+    return deleted;
   }
 
   private allBlobsSync(): Digest[] {
@@ -525,6 +528,42 @@ export class ImageStore {
       for (const name of names.sort()) if (isDigest(`${algorithm}:${name}`)) out.push(`${algorithm}:${name}`);
     }
     return out;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Leases
+
+  /**
+   * Protects blobs from remove() and gc() until the lease is released or expires (default 1 hour), as
+   * containerd's leases do. A pull takes one for the manifest's blobs before it checks which it already
+   * has, so a concurrent `rmi` of an image sharing a layer cannot delete it between that check and
+   * putImage. The blobs need not exist yet. Returns the lease ID.
+   */
+  createLease(digests: readonly Digest[], ttlMs = 60 * 60 * 1000): string {
+    for (const digest of digests)
+      if (!isDigest(digest)) throw invalidArgument(`lease: \`${digest}\` is not a digest`);
+    const id = randomUUID();
+    inTransaction(this.db, () => {
+      this.db.prepare('INSERT INTO leases (id, expires_at) VALUES (?, ?)').run(id, Date.now() + ttlMs);
+      const add = this.db.prepare('INSERT OR IGNORE INTO lease_blobs (lease_id, digest) VALUES (?, ?)');
+      for (const digest of digests) add.run(id, digest);
+    });
+    return id;
+  }
+
+  /** Ends a lease (and drops expired ones); its blobs are garbage unless an image now names them. */
+  releaseLease(id: string): void {
+    this.db.prepare('DELETE FROM leases WHERE id = ? OR expires_at <= ?').run(id, Date.now());
+  }
+
+  /** Runs fn under a lease on digests, released when fn settles. */
+  async withLease<T>(digests: readonly Digest[], fn: () => Promise<T>): Promise<T> {
+    const lease = this.createLease(digests);
+    try {
+      return await fn();
+    } finally {
+      this.releaseLease(lease);
+    }
   }
 
   /** Chain IDs of every layer some image uses (for the layer store's GC). */

@@ -9,9 +9,11 @@
  *   manifest_layers the layer blobs a manifest lists (compressed digest, media type, size)
  *   tags            (name, tag) → manifest digest; mutable, a tag moves when re-pointed
  *   repo_digests    (name, manifest digest) pairs, so `name@sha256:…` resolves after the tag has moved
+ *   leases          (v2) protections of blobs that a pull/load/build is writing and has not yet
+ *   lease_blobs     recorded as an image (as containerd's leases); they expire at expires_at (ms)
  *
- * Every blob the store holds is referenced by one of: manifests.digest, images.id (config),
- * manifest_layers.digest — REFERENCED_BLOBS below; anything else in blobs/ is garbage.
+ * Every blob the store keeps is named by one of: manifests.digest, images.id (config),
+ * manifest_layers.digest, or an unexpired lease — REFERENCED_BLOBS below; anything else is garbage.
  */
 import type { Migration } from '../../common/index.ts';
 
@@ -69,10 +71,25 @@ CREATE TABLE repo_digests (
 ) STRICT;
 `,
   },
+  {
+    description: 'leases protecting blobs of writes in progress',
+    up: `
+CREATE TABLE leases (
+  id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE lease_blobs (
+  lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (lease_id, digest)
+) STRICT;
+`,
+  },
 ];
 
-/** Every blob digest some image still needs. */
+/** Every blob digest some image or unexpired lease still needs; parameter: now in ms. */
 export const REFERENCED_BLOBS = `
 SELECT digest FROM manifests
 UNION SELECT id FROM images
-UNION SELECT digest FROM manifest_layers`;
+UNION SELECT digest FROM manifest_layers
+UNION SELECT b.digest FROM lease_blobs b JOIN leases l ON l.id = b.lease_id WHERE l.expires_at > ?`;

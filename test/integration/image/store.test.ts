@@ -1,11 +1,12 @@
 // The image store over a real content store and SQLite database in a temporary $SKIFF_ROOT, with
 // layers made by the host's tar(1) and gzipped by node:zlib.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { openDatabase, SkiffError } from '../../../src/common/index.ts';
 import {
@@ -222,8 +223,8 @@ test('remove keeps blobs another image uses and deletes the rest; gc collects un
 
   // gc: an unreferenced blob goes, unless it is younger than the grace period (a pull in progress).
   const stray = await store.content.put('stray', digestOf('stray'));
-  assert.deepEqual(store.gc(), []);
-  assert.deepEqual(store.gc({ graceMs: 0 }), [stray.digest]);
+  assert.deepEqual(await store.gc(), []);
+  assert.deepEqual(await store.gc({ graceMs: 0 }), [stray.digest]);
   assert.equal(await store.content.exists(base.digest), true);
 
   store.remove(two.id);
@@ -291,7 +292,7 @@ test('an image index resolves to the entry for the host platform; none matching 
     ),
   );
   // gc leaves the index and the selected manifest; the unselected one is garbage.
-  assert.deepEqual(store.gc({ graceMs: 0 }), [foreign.manifest, foreign.id].sort());
+  assert.deepEqual(await store.gc({ graceMs: 0 }), [foreign.manifest, foreign.id].sort());
 });
 
 test('a missing layer blob refuses the image and records nothing', async (t) => {
@@ -349,4 +350,76 @@ test('the store defaults to $SKIFF_ROOT, and refuses a database written by a new
     ImageStore.open({ root }),
     kind('FailedPrecondition', /`image` is at version 99, newer than this skiff/),
   );
+});
+
+/** Runs a script in another Node process; resolves with its stdout. */
+function runNode(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`exit ${code}: ${err}`)),
+    );
+  });
+}
+
+test('processes putting and removing images on one root at once keep it consistent', async (t) => {
+  const store = await openStore(t);
+  const base = makeLayer(t, { 'etc/base': 'base\n' });
+  const drop = await addImage(store, [base, makeLayer(t, { drop: '1' })], { cmd: 'drop' });
+  await store.putImage(drop.manifest, { names: ['drop:1'] });
+  // As a pull does: lease the blobs of the image to come, then write the ones missing. Without the
+  // lease, the removal of `drop` below may delete the shared base layer before `keep` names it.
+  const keepLayer = makeLayer(t, { keep: '1' });
+  const lease = store.createLease([base.digest, keepLayer.digest]);
+  const keep = await addImage(store, [base, keepLayer], { cmd: 'keep' });
+  const image = pathToFileURL(path.resolve(import.meta.dirname, '../../../src/image/index.ts')).href;
+  const prelude = `import { ImageStore } from ${JSON.stringify(image)};
+    const store = await ImageStore.open({ root: ${JSON.stringify(store.root)} });`;
+  const put = (n: number) =>
+    runNode(
+      `${prelude} console.log((await store.putImage(${JSON.stringify(keep.manifest)}, { names: ['keep:${n}'] })).id);`,
+    );
+  const remove = runNode(`${prelude} console.log(store.remove('drop:1').deleted.join());`);
+  const outputs = await Promise.all([put(1), put(2), remove, put(3)]);
+  store.releaseLease(lease);
+  assert.deepEqual(outputs, [keep.id, keep.id, drop.id, keep.id]);
+  assert.deepEqual(store.resolve(keep.id).repoTags, [
+    'docker.io/library/keep:1',
+    'docker.io/library/keep:2',
+    'docker.io/library/keep:3',
+  ]);
+  assert.equal(await store.content.exists(base.digest), true, 'the shared base layer survived the removal');
+  assert.equal(await store.content.exists(drop.manifest), false);
+  assert.deepEqual(await store.gc({ graceMs: 0 }), [], 'after the lease, the image itself holds its blobs');
+  assert.deepEqual(
+    store.list().map((i) => i.id),
+    [keep.id],
+  );
+});
+
+test('a lease keeps blobs from gc until it is released or expires', async (t) => {
+  const store = await openStore(t);
+  const a = await store.content.put('a', digestOf('a'));
+  const b = await store.content.put('b', digestOf('b'));
+  const lease = store.createLease([a.digest]);
+  store.createLease([b.digest], -1); // already expired
+  assert.deepEqual(await store.gc({ graceMs: 0 }), [b.digest]);
+  assert.equal(await store.content.exists(a.digest), true);
+  store.releaseLease(lease);
+  assert.deepEqual(await store.gc({ graceMs: 0 }), [a.digest]);
+  assert.throws(
+    () => store.createLease(['sha256:nope']),
+    kind('InvalidArgument', /`sha256:nope` is not a digest/),
+  );
+  assert.equal(await store.withLease([a.digest], async () => 'ran'), 'ran');
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -200,4 +200,15 @@ test('concurrent writers of one blob in several processes: one intact copy', asy
   assert.deepEqual(outputs, [digest, digest, digest, digest]);
   assert.deepEqual(readFileSync(store.blobPath(digest)), data);
   assert.deepEqual(ingestLeftovers(store), []);
+});
+
+test('pruneIngests removes the temporary files of dead writers only', async (t) => {
+  const store = await tempStore(t);
+  const dir = path.join(store.root, 'ingest');
+  writeFileSync(path.join(dir, 'stale'), 'x');
+  writeFileSync(path.join(dir, 'fresh'), 'y');
+  const old = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(path.join(dir, 'stale'), old, old);
+  assert.deepEqual(await store.pruneIngests(3600_000), ['stale']);
+  assert.deepEqual(readdirSync(dir), ['fresh']);
 });
