@@ -167,32 +167,44 @@ export class ImageStore {
 
   /** Reads and checks the manifest (selecting from an index), the config and the layer list. */
   private async loadImage(digest: Digest, mediaType?: string): Promise<LoadedImage> {
-    const bytes = await this.content.readBytes(digest);
-    const parsed = parseManifest(bytes, digest, mediaType);
-    let top = { digest, mediaType: '', size: bytes.length };
-    let manifest: ImageManifest;
-    let manifestDigest = digest;
-    let manifestSize = bytes.length;
-    if (parsed.kind === 'index') {
-      top = { ...top, mediaType: parsed.index.mediaType };
-      const entry = selectManifest(parsed.index.manifests, this.platform, `image index ${digest}`);
-      const child = parseManifest(await this.content.readBytes(entry.digest), entry.digest, entry.mediaType);
-      if (child.kind !== 'manifest')
-        throw invalidArgument(`image index ${digest}: nested indexes are not supported`);
-      manifest = child.manifest;
-      manifestDigest = entry.digest;
-      manifestSize = entry.size;
-    } else {
-      manifest = parsed.manifest;
-      top = { ...top, mediaType: manifest.mediaType };
-    }
-    const configBytes = await this.content.readBytes(manifest.config.digest);
+    const { top, manifestDigest, manifestSize, manifest } = await this.loadManifest(digest, mediaType);
+    const configBytes = await this.readDescribed(manifest.config, `manifest ${manifestDigest}: config`);
     const config = parseConfig(configBytes, manifest.config.digest);
     if (config.rootfs.diff_ids.length !== manifest.layers.length)
       throw invalidArgument(
         `manifest ${manifestDigest}: lists ${manifest.layers.length} layers but its config has ${config.rootfs.diff_ids.length} diff_ids`,
       );
     return { top, manifestDigest, manifestSize, manifest, config, configSize: configBytes.length };
+  }
+
+  /** The image manifest digest names: itself, or an index's entry for this store's platform. */
+  private async loadManifest(digest: Digest, mediaType?: string) {
+    const bytes = await this.content.readBytes(digest);
+    const parsed = parseManifest(bytes, digest, mediaType);
+    if (parsed.kind === 'manifest') {
+      const top = { digest, mediaType: parsed.manifest.mediaType, size: bytes.length };
+      return { top, manifestDigest: digest, manifestSize: bytes.length, manifest: parsed.manifest };
+    }
+    const top = { digest, mediaType: parsed.index.mediaType, size: bytes.length };
+    const entry = selectManifest(parsed.index.manifests, this.platform, `image index ${digest}`);
+    const child = parseManifest(
+      await this.readDescribed(entry, `image index ${digest}`),
+      entry.digest,
+      entry.mediaType,
+    );
+    if (child.kind !== 'manifest')
+      throw invalidArgument(`image index ${digest}: nested indexes are not supported`);
+    return { top, manifestDigest: entry.digest, manifestSize: entry.size, manifest: child.manifest };
+  }
+
+  /** A small blob that a descriptor points at, which must have the size the descriptor says. */
+  private async readDescribed(descriptor: Descriptor, what: string): Promise<Buffer> {
+    const bytes = await this.content.readBytes(descriptor.digest);
+    if (bytes.length !== descriptor.size)
+      throw invalidArgument(
+        `${what}: ${descriptor.digest} has ${bytes.length} bytes, the descriptor says ${descriptor.size}`,
+      );
+    return bytes;
   }
 
   /** Refuses an image whose layer blobs are missing (checked under the write lock, see the header). */

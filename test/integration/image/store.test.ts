@@ -423,3 +423,23 @@ test('a lease keeps blobs from gc until it is released or expires', async (t) =>
   );
   assert.equal(await store.withLease([a.digest], async () => 'ran'), 'ran');
 });
+
+test('a manifest whose config size or layer count disagrees is refused, naming both', async (t) => {
+  const store = await openStore(t);
+  const layer = makeLayer(t, { f: 'x' });
+  const img = await addImage(store, [layer]);
+  const manifest = JSON.parse((await store.content.readBytes(img.manifest)).toString());
+  const put = async (doc: unknown) => {
+    const bytes = Buffer.from(JSON.stringify(doc));
+    return store.putImage((await store.content.put(bytes, digestOf(bytes))).digest);
+  };
+  await assert.rejects(
+    put({ ...manifest, config: { ...manifest.config, size: manifest.config.size + 1 } }),
+    kind('InvalidArgument', /config: sha256:\w+ has \d+ bytes, the descriptor says \d+/),
+  );
+  await assert.rejects(
+    put({ ...manifest, layers: [...manifest.layers, ...manifest.layers] }),
+    kind('InvalidArgument', /lists 2 layers but its config has 1 diff_ids/),
+  );
+  assert.deepEqual(store.list(), []);
+});
