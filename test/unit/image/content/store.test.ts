@@ -212,3 +212,14 @@ test('pruneIngests removes the temporary files of dead writers only', async (t) 
   assert.deepEqual(await store.pruneIngests(3600_000), ['stale']);
   assert.deepEqual(readdirSync(dir), ['fresh']);
 });
+
+test('readBytes refuses a blob larger than its limit (manifests and configs are small)', async (t) => {
+  const store = await tempStore(t);
+  const data = randomBytes(5000);
+  const { digest } = await store.put(data, digestOf(data));
+  await assert.rejects(
+    store.readBytes(digest, 4096),
+    isKind('FailedPrecondition', /5000 bytes, more than the 4096 allowed/),
+  );
+  assert.equal((await store.readBytes(digest, 5000)).length, 5000);
+});
