@@ -112,8 +112,12 @@ test('processes migrating at once apply each migration exactly once', async (t) 
       const end = Date.now() + 50; while (Date.now() < end); } });
     console.log(JSON.stringify(migrate(db, 'race', [slow('a'), slow('b'), slow('c')])));
     db.close();`;
-  const results = await Promise.all([runNode(script), runNode(script), runNode(script)]);
-  const applied = results.flatMap((r) => JSON.parse(r) as number[]).sort();
+  // allSettled: every child has exited before the directory is removed, even when one fails.
+  const results = await Promise.allSettled([runNode(script), runNode(script), runNode(script)]);
+  const applied = results.flatMap((r): unknown[] =>
+    r.status === 'fulfilled' ? (JSON.parse(r.value) as number[]) : [String(r.reason)],
+  );
+  applied.sort();
   assert.deepEqual(applied, [1, 2, 3]);
 });
 

@@ -141,12 +141,16 @@ test('concurrent writers of one blob in one process: all succeed, one intact cop
   const store = await tempStore(t);
   const data = randomBytes(2_000_000);
   const digest = digestOf(data);
-  const results = await Promise.all(
+  const results = await Promise.allSettled(
     Array.from({ length: 8 }, (_, i) =>
       store.ingest(chunks(data, 1000 + i * 7919), { digest, size: data.length }),
     ),
   );
-  assert.ok(results.every((r) => r.digest === digest && r.size === data.length));
+  assert.ok(
+    results.every(
+      (r) => r.status === 'fulfilled' && r.value.digest === digest && r.value.size === data.length,
+    ),
+  );
   assert.deepEqual(readFileSync(store.blobPath(digest)), data);
   assert.deepEqual(ingestLeftovers(store), []);
 });
@@ -196,8 +200,12 @@ test('concurrent writers of one blob in several processes: one intact copy', asy
         code === 0 ? resolve(out.trim()) : reject(new Error(`writer exited ${code}`)),
       );
     });
-  const outputs = await Promise.all([run(), run(), run(), run()]);
-  assert.deepEqual(outputs, [digest, digest, digest, digest]);
+  // allSettled: every writer has exited before the store is removed, even when one fails.
+  const outputs = await Promise.allSettled([run(), run(), run(), run()]);
+  assert.deepEqual(
+    outputs.map((o) => (o.status === 'fulfilled' ? o.value : String(o.reason))),
+    [digest, digest, digest, digest],
+  );
   assert.deepEqual(readFileSync(store.blobPath(digest)), data);
   assert.deepEqual(ingestLeftovers(store), []);
 });
