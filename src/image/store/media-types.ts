@@ -25,4 +25,5 @@ export const LAYER_TYPES: Readonly<Record<string, 'none' | 'gzip' | 'zstd'>> = {
   'application/vnd.docker.image.rootfs.diff.tar': 'none',
   'application/vnd.docker.image.rootfs.diff.tar.gzip': 'gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.zstd': 'zstd',
 };
