@@ -466,6 +466,25 @@ export class ImageStore {
     return inTransaction(this.db, () => this.deleteImageLocked(image, untagged));
   }
 
+  /** `image prune`: removes every dangling image (one without tags) and the blobs only they used. */
+  pruneDangling(): RemoveResult {
+    return inTransaction(this.db, () => {
+      const dangling = this.db
+        .prepare(
+          `SELECT id FROM images WHERE id NOT IN
+             (SELECT m.image_id FROM tags t JOIN manifests m ON m.digest = t.manifest_digest)`,
+        )
+        .all()
+        .map((r) => String(r.id));
+      const results = dangling.map((id) => this.deleteImageLocked(this.imageFor(id), []));
+      return {
+        untagged: results.flatMap((r) => r.untagged),
+        deleted: results.flatMap((r) => r.deleted),
+        blobsDeleted: results.flatMap((r) => r.blobsDeleted),
+      };
+    });
+  }
+
   /** Deletes the image's rows and then its unreferenced blobs; the caller holds the write lock. */
   private deleteImageLocked(image: Image, untagged: string[]): RemoveResult {
     const current = this.imageFor(image.id);

@@ -445,3 +445,28 @@ test('a manifest whose config size or layer count disagrees is refused, naming b
   );
   assert.deepEqual(store.list(), []);
 });
+
+test('pruning removes dangling images only; name@digest is a name like a tag', async (t) => {
+  const store = await openStore(t);
+  const base = makeLayer(t, { 'etc/base': 'base\n' });
+  const old = await addImage(store, [base, makeLayer(t, { v: '1' })], { cmd: 'v1' });
+  const cur = await addImage(store, [base, makeLayer(t, { v: '2' })], { cmd: 'v2' });
+  await store.putImage(old.manifest, { names: ['app:latest'] });
+  await store.putImage(cur.manifest, { names: ['app:latest'] });
+  assert.deepEqual(store.resolve(old.id).repoTags, [], 'the old image is dangling once its tag moved');
+
+  const pruned = store.pruneDangling();
+  assert.deepEqual(pruned.deleted, [old.id]);
+  assert.deepEqual(pruned.untagged, [`docker.io/library/app@${old.manifest}`]);
+  assert.equal(await store.content.exists(base.digest), true);
+  assert.deepEqual(store.pruneDangling().deleted, []);
+
+  // As Docker: removing one name of an image that keeps another only untags it.
+  assert.deepEqual(store.remove(`app@${cur.manifest}`), {
+    untagged: [`docker.io/library/app@${cur.manifest}`],
+    deleted: [],
+    blobsDeleted: [],
+  });
+  assert.deepEqual(store.remove('app').deleted, [cur.id]);
+  assert.deepEqual(await blobDigests(store), []);
+});
