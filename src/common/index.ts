@@ -1,3 +1,4 @@
+export * from './db.ts';
 export * from './errors.ts';
 export * from './fs.ts';
 export * from './logger.ts';

@@ -1,0 +1,1 @@
+export { type BlobInfo, type ByteSource, ContentStore, type IngestOptions } from './store.ts';

@@ -1,0 +1,5 @@
+// The image layer's public face (DESIGN.md): other folders import only this module.
+export * from './content/index.ts';
+export * from './digest.ts';
+export * from './reference.ts';
+export * from './store/index.ts';
