@@ -1,6 +1,6 @@
 /**
  * Types of the OCI Runtime Specification's config.json and state (Linux), written from
- * shared/specs/oci-runtime-schema. Validation against the schema is in ./validate.ts.
+ * specs/oci-runtime-schema. Validation against the schema is in ./validate.ts.
  */
 
 export interface Spec {

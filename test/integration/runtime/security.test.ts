@@ -27,7 +27,7 @@ const { runtime, cleanup } = makeRuntime();
 after(cleanup);
 
 const SHIM = process.env.SKIFF_SHIM ?? path.join(REPO_ROOT, 'native', 'build', 'skiff-shim');
-const DOCKER_PROFILE = '/work/shared/specs/seccomp-default.json';
+const DOCKER_PROFILE = path.join(REPO_ROOT, 'specs', 'seccomp-default.json');
 const SIGSYS_STATUS = 128 + 31;
 
 /** Runs `args` in a container made by `edit`, expecting exit 0, and returns its stdout. */

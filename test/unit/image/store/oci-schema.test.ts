@@ -1,5 +1,5 @@
 // The store checks manifests, indexes and configs by hand (src/image/store/manifest.ts). This test holds
-// those checks against the OCI image spec's own JSON schemas (../shared/specs/oci-image-schema), compiled
+// those checks against the OCI image spec's own JSON schemas (specs/oci-image-schema), compiled
 // here with ajv: what the spec accepts, the parser accepts; what the parser refuses for a schema reason,
 // the spec refuses too.
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { digestOf, MediaType, parseConfig, parseManifest } from '../../../../src
 // A CommonJS module: Node's default import is the class itself, TypeScript's view of it has `.default`.
 const Ajv = AjvModule as unknown as typeof AjvModule.default;
 
-const SCHEMAS = path.resolve(import.meta.dirname, '../../../../../shared/specs/oci-image-schema');
+const SCHEMAS = path.resolve(import.meta.dirname, '../../../../specs/oci-image-schema');
 
 /** The schemas' "id"s disagree with their relative "$ref"s; keyed by file name, the refs resolve. */
 function stripIds(value: unknown): unknown {
