@@ -9,6 +9,8 @@ export interface TestImage {
   layers: Buffer[];
   config: Buffer;
   name?: string;
+  /** The layers as stored (gzip); default the plain tars. */
+  gzipLayers?: Buffer[];
 }
 
 /** An image config for these layers (amd64/arm64 as the host) with Cmd. */
@@ -52,7 +54,8 @@ export async function ociArchive(
   const manifests = [];
   for (const image of images) {
     blobs.set(sha256(image.config), image.config);
-    for (const l of image.layers) blobs.set(sha256(l), l);
+    const stored = image.gzipLayers ?? image.layers;
+    for (const l of stored) blobs.set(sha256(l), l);
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
@@ -62,8 +65,8 @@ export async function ociArchive(
           digest: sha256(image.config),
           size: image.config.length,
         },
-        layers: image.layers.map((l) => ({
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        layers: stored.map((l) => ({
+          mediaType: `application/vnd.oci.image.layer.v1.tar${image.gzipLayers ? '+gzip' : ''}`,
           digest: sha256(l),
           size: l.length,
         })),
