@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hasErrno, invalidArgument, type SkiffError, syscallError } from '../../common/index.ts';
@@ -90,21 +91,28 @@ export class LayerStore {
    * Removes every layer directory that no image uses (ImageStore.chainIdsInUse). A directory is first
    * renamed out of the way (atomic: a reader sees the whole layer or none) and then deleted; an
    * ensureLayers() after that simply unpacks it again. Leftover temporaries of crashed unpacks and
-   * removals go too. The engine must keep the images of its containers (it does: `rmi` refuses them).
+   * removals go too. Layers are in use through images only: the engine must refuse `rmi` of an image
+   * a container uses (as Docker does), or that container's lower dirs could go.
    */
   async gc(): Promise<LayerGcResult> {
-    const inUse = this.images.chainIdsInUse();
     const removed: Digest[] = [];
     for (const chainId of await this.list()) {
-      if (inUse.has(chainId)) continue;
       const dir = this.layerDir(chainId);
       const doomed = path.join(this.root, `.removing-${randomUUID()}`);
-      try {
-        await fs.rename(dir, doomed);
-      } catch (err) {
-        if (hasErrno(err, 'ENOENT')) continue;
-        throw syscallError('rename', dir, err);
-      }
+      // The check and the rename under the store's write lock: an image recorded meanwhile (a load
+      // sharing this layer, whose ensureLayers then finds it present) is either seen here, or its
+      // ensureLayers finds the layer gone and unpacks it again.
+      const renamed = this.images.underWriteLock(() => {
+        if (this.images.chainIdsInUse().has(chainId)) return false;
+        try {
+          renameSync(dir, doomed);
+          return true;
+        } catch (err) {
+          if (hasErrno(err, 'ENOENT')) return false;
+          throw syscallError('rename', dir, err);
+        }
+      });
+      if (!renamed) continue;
       await removeTree(doomed);
       removed.push(chainId);
     }
@@ -161,5 +169,22 @@ export async function collectGarbage(
 ): Promise<{ blobsDeleted: Digest[]; layersRemoved: Digest[] }> {
   const blobsDeleted = await layers.images.gc(options);
   const { removed } = await layers.gc();
+  await pruneTempArea(path.join(layers.images.root, 'tmp'), options.graceMs ?? 60 * 60 * 1000);
   return { blobsDeleted, layersRemoved: removed };
+}
+
+/** Removes what crashed loads, saves and imports left in <root>/tmp (older than graceMs). */
+async function pruneTempArea(dir: string, graceMs: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (hasErrno(err, 'ENOENT')) return;
+    throw syscallError('readdir', dir, err);
+  }
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const stat = await fs.lstat(full).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs >= graceMs) await removeTree(full);
+  }
 }

@@ -1,12 +1,22 @@
 // Archives (load/save/import) and the layer store, over real stores in temporary roots.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import tar from 'tar-stream';
 import {
+  collectGarbage,
   ImageStore,
   importRootfs,
   LayerStore,
@@ -177,6 +187,53 @@ test('a docker-archive whose layer.tar entries are symlinks (as podman writes th
   ]);
   const [loaded] = await loadArchive(store, streamOf(archive));
   assert.deepEqual(loaded!.names, ['docker.io/library/a:1']);
+});
+
+test('the Docker 25+ docker-archive layout (blobs/sha256/, index.json beside manifest.json) with a gzip layer loads', async (t) => {
+  const { store, layers, root } = await openStores(t);
+  const [image] = await twoImages();
+  const [base, top] = image!.layers;
+  const topGz = gzipSync(top!);
+  const blob = (b: Buffer) => `blobs/sha256/${sha256(b).slice(7)}`;
+  const archive = await makeTar([
+    { name: 'blobs/', type: 'directory' },
+    { name: 'blobs/sha256/', type: 'directory' },
+    { name: blob(base!), content: base! },
+    { name: blob(topGz), content: topGz },
+    { name: blob(image!.config), content: image!.config },
+    { name: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' },
+    { name: 'index.json', content: JSON.stringify({ schemaVersion: 2, manifests: [] }) },
+    {
+      name: 'manifest.json',
+      content: JSON.stringify([
+        { Config: blob(image!.config), RepoTags: ['example.com/x/y:2'], Layers: [blob(base!), blob(topGz)] },
+      ]),
+    },
+  ]);
+  const [loaded] = await loadArchive(store, streamOf(archive));
+  assert.deepEqual(loaded!.names, ['example.com/x/y:2']);
+  const resolved = store.resolve('example.com/x/y:2');
+  assert.equal(resolved.layers[1]!.blob.mediaType, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+  assert.equal(resolved.layers[1]!.blob.digest, sha256(topGz));
+  const dirs = await layers.ensureLayers(resolved);
+  assert.equal(readFileSync(path.join(dirs[1]!, 'a.txt'), 'utf8'), 'a');
+  // A blob named by a digest its content does not have is refused.
+  const renamed = await makeTar([
+    { name: blob(base!), content: top! },
+    { name: 'c.json', content: image!.config },
+    {
+      name: 'manifest.json',
+      content: JSON.stringify([{ Config: 'c.json', RepoTags: null, Layers: [blob(base!), blob(top!)] }]),
+    },
+  ]);
+  await assert.rejects(loadArchive(store, streamOf(renamed)), /holds content with digest/);
+  // collectGarbage leaves a fresh temp area alone and clears a stale one.
+  mkdirSync(path.join(root, 'tmp', 'load-crashed'), { recursive: true });
+  await collectGarbage(layers, { graceMs: 60_000 });
+  assert.ok(existsSync(path.join(root, 'tmp', 'load-crashed')));
+  await collectGarbage(layers, { graceMs: 0 });
+  assert.deepEqual(readdirSync(path.join(root, 'tmp')), []);
+  assert.equal((await layers.list()).length, 2, 'the image still uses its layers');
 });
 
 test('hostile or broken archives are refused with a clear error and leave the store as it was', async (t) => {
