@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   type ArchiveFormat,
+  ensureHelloWorld,
   ImageStore,
   LayerStore,
   loadArchive,
@@ -52,3 +53,19 @@ for (const format of ['docker-archive', 'oci-archive'] as ArchiveFormat[]) {
     assert.equal(run.stdout, 'hi\n');
   });
 }
+
+test('the built-in hello-world image runs in podman and greets', async (t) => {
+  const { podman, cleanup } = podmanHarness();
+  t.after(cleanup);
+  const work = mkdtempSync(path.join(tmpdir(), 'skiff-interop-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const store = await ImageStore.open({ root: path.join(work, 'root') });
+  t.after(() => store.close());
+  await ensureHelloWorld(store);
+  const archive = path.join(work, 'hello.tar');
+  await saveArchive(store, ['hello-world'], 'oci-archive', archive);
+  assert.equal(podman(['load', '-i', archive]).status, 0);
+  const run = podman(['run', '--rm', 'docker.io/library/hello-world:latest']);
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^Hello from skiff!$/m);
+});

@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import tar from 'tar-stream';
@@ -337,4 +338,25 @@ test('importRootfs makes a single-layer image with --change instructions and a m
     importRootfs(store, streamOf(rootfs), { changes: ['RUN x'] }),
     /`RUN` cannot be changed/,
   );
+});
+
+test('saveArchive to a stream by image ID (unnamed), and a missing image fails before any output', async (t) => {
+  const { store } = await openStores(t);
+  const [loaded] = await loadArchive(store, streamOf(await ociArchive([(await twoImages())[0]!])));
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      cb();
+    },
+  });
+  await saveArchive(store, [loaded!.id.slice(7, 19)], 'docker-archive', sink);
+  const fresh = await openStores(t);
+  const [again] = await loadArchive(fresh.store, streamOf(Buffer.concat(chunks)));
+  assert.equal(again!.id, loaded!.id);
+  assert.deepEqual(again!.names, [], 'saved by ID: no name');
+  const file = path.join(tempDir(t), 'never.tar');
+  await assert.rejects(saveArchive(store, ['localhost/nope:1'], 'oci-archive', file), /not found/);
+  assert.ok(!existsSync(file));
+  await assert.rejects(saveArchive(store, [], 'oci-archive', file), /no image given/);
 });
