@@ -31,8 +31,12 @@ export function decompressor(compression: Compression): Transform {
 
 /** The archive's bytes, decompressed when they start with a gzip or zstd magic. */
 export function openArchive(input: ArchiveInput): Readable {
-  const source = typeof input === 'string' ? createReadStream(input) : input;
-  return Readable.from(decompressed(source), { objectMode: false });
+  if (typeof input !== 'string') return Readable.from(decompressed(input), { objectMode: false });
+  const source = createReadStream(input);
+  const out = Readable.from(decompressed(source), { objectMode: false });
+  // Name the operation and the file (the bare ENOENT of a read stream says neither well).
+  source.on('error', (err) => out.destroy(syscallError('open', input, err)));
+  return out;
 }
 
 async function* decompressed(source: Readable): AsyncGenerator<Buffer> {

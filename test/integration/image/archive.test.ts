@@ -306,6 +306,8 @@ test('hostile or broken archives are refused with a clear error and leave the st
       /neither a docker-archive/,
     ],
   ];
+  await assert.rejects(loadArchive(store, `${outside}.tar`), /open `.*\.tar`: ENOENT/);
+  assert.deepEqual(await storeState(store, root), before, 'a missing file: the store is unchanged');
   for (const [what, archive, expected] of cases) {
     await assert.rejects(loadArchive(store, streamOf(archive)), expected, what);
     assert.deepEqual(await storeState(store, root), before, `${what}: the store is unchanged`);
