@@ -35,6 +35,7 @@ test: setup lint typecheck
 
 bench: setup
 	node bench/runtime-lifecycle.ts
+	node bench/image-unpack.ts
 
 clean:
 	rm -rf dist native/build

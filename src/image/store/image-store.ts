@@ -597,6 +597,15 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Runs fn (synchronous) under the database's write lock, as blob deletion does: the layer store
+   * checks chainIdsInUse and renames an unused layer dir away under it, so no putImage can start
+   * using that layer in between (any process sharing the root).
+   */
+  underWriteLock<T>(fn: () => T): T {
+    return inTransaction(this.db, fn);
+  }
+
   /** Chain IDs of every layer some image uses (for the layer store's GC). */
   chainIdsInUse(): Set<Digest> {
     return new Set(
