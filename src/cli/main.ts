@@ -1,0 +1,237 @@
+/**
+ * `skiff`: docker's command line over skiff's libraries. This module only finds the command and
+ * maps errors to docker's messages and exit codes; each command module is loaded when it runs.
+ */
+import { createInterface } from 'node:readline';
+import {
+  type Context,
+  checkArgCount,
+  EXIT_FAILURE,
+  EXIT_TEMPLATE,
+  EXIT_USAGE,
+  type Globals,
+  HELP_FLAG,
+  helpText,
+  StatusError,
+  usageBlock,
+} from './command.ts';
+import { aliasesOf, findVerb, NOUNS, TOP_LEVEL } from './commands/index.ts';
+import { FlagError, type FlagSpec, flagUsages, parseFlags } from './flags.ts';
+import { TemplateError } from './render/index.ts';
+
+const VERSION = '0.1.0';
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  {
+    name: 'root',
+    type: 'string',
+    description: 'Persistent state: images, layers, the database',
+    valueName: 'string',
+    defaultText: '"$SKIFF_ROOT" or "/var/lib/skiff"',
+  },
+  {
+    name: 'runroot',
+    type: 'string',
+    description: 'Volatile state',
+    valueName: 'string',
+    defaultText: '"$SKIFF_RUNROOT" or "/run/skiff"',
+  },
+  {
+    name: 'log-level',
+    short: 'l',
+    type: 'string',
+    description: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
+    defaultText: '"info"',
+  },
+  { name: 'debug', short: 'D', type: 'bool', description: 'Enable debug mode' },
+  { name: 'version', short: 'v', type: 'bool', description: 'Print version information and quit' },
+  { name: 'help', type: 'bool', description: 'Print usage' },
+];
+
+function mainUsage(): string {
+  const width = 12;
+  const nouns = Object.entries(NOUNS)
+    .map(([name, n]) => `  ${name.padEnd(width)}${n.summary}\n`)
+    .join('');
+  const common = Object.entries(TOP_LEVEL)
+    .map(([name, [noun, verb]]) => `  ${name.padEnd(width)}${NOUNS[noun]!.verbs[verb]!.summary}\n`)
+    .join('');
+  return `
+Usage:  skiff [OPTIONS] COMMAND
+
+A container engine with docker's command line
+
+Common Commands:
+${common}
+Management Commands:
+${nouns}
+Global Options:
+${flagUsages(GLOBAL_FLAGS.filter((f) => f.name !== 'help'))}
+Run 'skiff COMMAND --help' for more information on a command.
+`;
+}
+
+function nounUsage(noun: string): string {
+  const verbs = Object.entries(NOUNS[noun]!.verbs)
+    .map(([name, v]) => `  ${name.padEnd(12)}${v.summary}\n`)
+    .join('');
+  return `
+Usage:  skiff ${noun} COMMAND
+
+${NOUNS[noun]!.summary}
+
+Commands:
+${verbs}
+Run 'skiff ${noun} COMMAND --help' for more information on a command.
+`;
+}
+
+/** Splits argv at the command: the global flags before it, the command words and its arguments. */
+function splitGlobals(argv: string[]): { globalArgs: string[]; rest: string[] } {
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-') break;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    const spec = arg.startsWith('--')
+      ? GLOBAL_FLAGS.find((f) => f.name === arg.slice(2).split('=')[0])
+      : GLOBAL_FLAGS.find((f) => f.short === arg[1]);
+    if (spec && spec.type !== 'bool' && !arg.includes('=') && !(arg.length > 2 && !arg.startsWith('--'))) i++;
+  }
+  return { globalArgs: argv.slice(0, Math.min(i, argv.length)), rest: argv.slice(Math.min(i, argv.length)) };
+}
+
+function globalsFrom(flags: Record<string, unknown>): Globals {
+  const level = flags.debug ? 'debug' : String(flags['log-level'] ?? 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new StatusError(`Unable to parse logging level: ${level}`, EXIT_USAGE);
+  return {
+    root: String(flags.root ?? (process.env.SKIFF_ROOT || '/var/lib/skiff')),
+    runroot: String(flags.runroot ?? (process.env.SKIFF_RUNROOT || '/run/skiff')),
+    logLevel: level as Globals['logLevel'],
+  };
+}
+
+function lineReader(): () => Promise<string> {
+  let rl: ReturnType<typeof createInterface> | undefined;
+  return () =>
+    new Promise((resolve) => {
+      rl ??= createInterface({ input: process.stdin, terminal: false });
+      let done = false;
+      const finish = (line: string) => {
+        if (done) return;
+        done = true;
+        rl!.close();
+        resolve(line);
+      };
+      rl.once('line', finish);
+      rl.once('close', () => finish(''));
+    });
+}
+
+const write = (stream: NodeJS.WriteStream) => (text: string) => {
+  stream.write(text);
+};
+
+async function run(argv: string[]): Promise<number> {
+  const { globalArgs, rest } = splitGlobals(argv);
+  let globalFlags: Record<string, unknown>;
+  try {
+    globalFlags = parseFlags(GLOBAL_FLAGS, globalArgs).flags;
+  } catch (err) {
+    if (err instanceof FlagError) throw new StatusError(`${err.message}\nSee 'skiff --help'.`, EXIT_USAGE);
+    throw err;
+  }
+  if (globalFlags.version) {
+    process.stdout.write(`skiff version ${VERSION}\n`);
+    return 0;
+  }
+  if (globalFlags.help || rest.length === 0) {
+    process.stdout.write(mainUsage());
+    return 0;
+  }
+  const globals = globalsFrom(globalFlags);
+  const [first, ...after] = rest as [string, ...string[]];
+  let noun: string;
+  let verb: string;
+  let args: string[];
+  let commandPath: string;
+  if (TOP_LEVEL[first]) {
+    [noun, verb] = TOP_LEVEL[first];
+    args = after;
+    commandPath = `skiff ${first}`;
+  } else if (NOUNS[first]) {
+    const [second, ...more] = after;
+    if (second === undefined || second === '--help' || second === '-h') {
+      process.stdout.write(nounUsage(first));
+      return 0;
+    }
+    const found = findVerb(first, second);
+    if (!found)
+      throw new StatusError(
+        `skiff: '${first} ${second}' is not a skiff command.\nSee 'skiff ${first} --help'`,
+        EXIT_USAGE,
+      );
+    noun = first;
+    verb = found.name;
+    args = more;
+    commandPath = `skiff ${first} ${second}`;
+  } else {
+    throw new StatusError(`skiff: '${first}' is not a skiff command.\nSee 'skiff --help'`, EXIT_USAGE);
+  }
+  const def = (await findVerb(noun, verb)!.entry.load()).default;
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags([...def.flags, HELP_FLAG], args);
+  } catch (err) {
+    if (err instanceof FlagError)
+      throw new StatusError(
+        `${err.message}\n\n${usageBlock(commandPath, def).split('\n\n')[0]}\n\nRun '${commandPath} --help' for more information`,
+        EXIT_USAGE,
+      );
+    throw err;
+  }
+  if (parsed.flags.help) {
+    process.stdout.write(helpText(commandPath, def, aliasesOf(noun, verb)));
+    return 0;
+  }
+  checkArgCount(commandPath, def, parsed.args.length);
+  const ctx: Context = {
+    globals,
+    commandPath,
+    out: write(process.stdout),
+    err: write(process.stderr),
+    readLine: lineReader(),
+  };
+  return def.run(ctx, parsed);
+}
+
+/** Prints an error as docker does and returns the exit code. */
+function report(err: unknown, debug: boolean): number {
+  if (err instanceof StatusError) {
+    process.stderr.write(`${err.message}\n`);
+    return err.status;
+  }
+  if (err instanceof TemplateError) {
+    process.stderr.write(`${err.parse ? 'template parsing error: ' : ''}${err.message}\n`);
+    return err.parse ? EXIT_TEMPLATE : EXIT_FAILURE;
+  }
+  const e = err as Error;
+  process.stderr.write(`Error: ${e?.message ?? String(err)}\n`);
+  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  return EXIT_FAILURE;
+}
+
+const argv = process.argv.slice(2);
+run(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = report(err, argv.includes('-D') || argv.includes('--debug') || argv.includes('debug'));
+  },
+);
