@@ -2,7 +2,7 @@
  * `skiff`: docker's command line over skiff's libraries. This module only finds the command and
  * maps errors to docker's messages and exit codes; each command module is loaded when it runs.
  */
-import { createInterface } from 'node:readline';
+import { writeSync } from 'node:fs';
 import {
   type Context,
   checkArgCount,
@@ -116,10 +116,12 @@ function globalsFrom(flags: Record<string, unknown>): Globals {
   };
 }
 
+/** Loads readline only when a command asks (a prompt): it pulls in Node's streams, costing start-up. */
 function lineReader(): () => Promise<string> {
-  let rl: ReturnType<typeof createInterface> | undefined;
-  return () =>
-    new Promise((resolve) => {
+  let rl: import('node:readline').Interface | undefined;
+  return async () => {
+    const { createInterface } = await import('node:readline');
+    return new Promise((resolve) => {
       rl ??= createInterface({ input: process.stdin, terminal: false });
       let done = false;
       const finish = (line: string) => {
@@ -131,11 +133,30 @@ function lineReader(): () => Promise<string> {
       rl.once('line', finish);
       rl.once('close', () => finish(''));
     });
+  };
 }
 
-const write = (stream: NodeJS.WriteStream) => (text: string) => {
-  stream.write(text);
-};
+/**
+ * Writes straight to the file descriptor: touching process.stdout would load Node's stream modules,
+ * a third of `skiff --version`'s start-up. EAGAIN (a non-blocking pipe that is full) is retried.
+ */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+      throw err;
+    }
+  }
+}
+
+const write = (fd: number) => (text: string) => writeAll(fd, text);
+const stdout = write(1);
+const stderr = write(2);
 
 async function run(argv: string[]): Promise<number> {
   const { globalArgs, rest } = splitGlobals(argv);
@@ -147,11 +168,11 @@ async function run(argv: string[]): Promise<number> {
     throw err;
   }
   if (globalFlags.version) {
-    process.stdout.write(`skiff version ${VERSION}\n`);
+    stdout(`skiff version ${VERSION}\n`);
     return 0;
   }
   if (globalFlags.help || rest.length === 0) {
-    process.stdout.write(mainUsage());
+    stdout(mainUsage());
     return 0;
   }
   const globals = globalsFrom(globalFlags);
@@ -167,7 +188,7 @@ async function run(argv: string[]): Promise<number> {
   } else if (NOUNS[first]) {
     const [second, ...more] = after;
     if (second === undefined || second === '--help' || second === '-h') {
-      process.stdout.write(nounUsage(first));
+      stdout(nounUsage(first));
       return 0;
     }
     const found = findVerb(first, second);
@@ -196,15 +217,15 @@ async function run(argv: string[]): Promise<number> {
     throw err;
   }
   if (parsed.flags.help) {
-    process.stdout.write(helpText(commandPath, def, aliasesOf(noun, verb)));
+    stdout(helpText(commandPath, def, aliasesOf(noun, verb)));
     return 0;
   }
   checkArgCount(commandPath, def, parsed.args.length);
   const ctx: Context = {
     globals,
     commandPath,
-    out: write(process.stdout),
-    err: write(process.stderr),
+    out: stdout,
+    err: stderr,
     readLine: lineReader(),
   };
   return def.run(ctx, parsed);
@@ -213,16 +234,16 @@ async function run(argv: string[]): Promise<number> {
 /** Prints an error as docker does and returns the exit code. */
 function report(err: unknown, debug: boolean): number {
   if (err instanceof StatusError) {
-    process.stderr.write(`${err.message}\n`);
+    stderr(`${err.message}\n`);
     return err.status;
   }
   if (err instanceof TemplateError) {
-    process.stderr.write(`${err.parse ? 'template parsing error: ' : ''}${err.message}\n`);
+    stderr(`${err.parse ? 'template parsing error: ' : ''}${err.message}\n`);
     return err.parse ? EXIT_TEMPLATE : EXIT_FAILURE;
   }
   const e = err as Error;
-  process.stderr.write(`Error: ${e?.message ?? String(err)}\n`);
-  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  stderr(`Error: ${e?.message ?? String(err)}\n`);
+  if (debug && e?.stack) stderr(`${e.stack}\n`);
   return EXIT_FAILURE;
 }
 
