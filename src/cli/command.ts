@@ -51,7 +51,7 @@ export class StatusError extends Error {
 export const daemonError = (message: string) =>
   new StatusError(`Error response from daemon: ${message}`, EXIT_FAILURE);
 
-export const HELP_FLAG: FlagSpec = { name: 'help', type: 'bool', description: 'Print usage' };
+export const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'bool', description: 'Print usage' };
 
 /** docker's UseLine plus the summary, as printed under a usage error. */
 export function usageBlock(commandPath: string, def: CommandDef): string {
