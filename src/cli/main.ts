@@ -118,6 +118,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const globals = globalsFrom(globalFlags);
+  debug = globals.logLevel === 'debug';
   const [first, ...after] = rest as [string, ...string[]];
   let noun: string;
   let verb: string;
@@ -174,7 +175,10 @@ async function run(argv: string[]): Promise<number> {
 }
 
 /** Prints an error as docker does and returns the exit code. */
-function report(err: unknown, debug: boolean): number {
+/** Set once the global options are read: stack traces only at --log-level debug (-D). */
+let debug = false;
+
+function report(err: unknown): number {
   if (err instanceof StatusError) {
     stderr(`${err.message}\n`);
     return err.status;
@@ -195,6 +199,6 @@ run(argv).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.exitCode = report(err, argv.includes('-D') || argv.includes('--debug') || argv.includes('debug'));
+    process.exitCode = report(err);
   },
 );
