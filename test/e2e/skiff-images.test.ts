@@ -440,6 +440,13 @@ test('skiff history lists the config history newest first, with layer sizes', as
     lines(skiff(root, ['history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}', 'busybox']).stdout),
     [`${busybox.id}|/bin/sh -c #(nop)  CMD ["sh"]`, `<missing>|${by(1)}`, `<missing>|${by(0)}`],
   );
+  const raw = lines(
+    skiff(root, ['history', '-H=false', '--format', '{{.CreatedSince}} {{.CreatedAt}} {{.Size}}', 'busybox'])
+      .stdout,
+  );
+  assert.equal(raw.length, 3);
+  assert.match(raw[0]!, /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) \1 0$/);
+  assert.match(raw[2]!, new RegExp(` ${busybox.layers[0]!.blob.length}$`));
   assert.deepEqual(skiff(root, ['history', 'nothere:1']), {
     status: 1,
     stdout: '',

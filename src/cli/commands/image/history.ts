@@ -1,6 +1,6 @@
 /** `skiff history IMAGE`: the config's history, newest first, sizes from the layers it made. */
 import type { CommandDef } from '../../command.ts';
-import { goTimeString, imageSize, renderItems, struct, timeAgo } from '../../render/index.ts';
+import { imageSize, renderItems, struct, timeAgo } from '../../render/index.ts';
 import { imageError, readConfig, shortId, withStore } from './shared.ts';
 
 const DEFAULT_FORMAT = 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
@@ -13,6 +13,13 @@ const HEADERS = {
   Comment: 'COMMENT',
 };
 const CREATED_BY_WIDTH = 45;
+
+/** time.Unix(created, 0).Format(time.RFC3339) in UTC, as docker's history CreatedAt. */
+function rfc3339(iso: string | undefined): string {
+  const t = iso === undefined ? Number.NaN : Date.parse(iso);
+  const date = new Date(Number.isNaN(t) ? -62135596800000 : Math.floor(t / 1000) * 1000);
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 /** docker's stringutils.Ellipsis: at most n characters, the last one `…` when cut. */
 function ellipsis(s: string, n: number): string {
@@ -59,9 +66,9 @@ const command: CommandDef = {
       const createdBy = (h.created_by ?? '').replaceAll('\t', ' ');
       return struct('*formatter.historyContext', {
         Comment: h.comment ?? '',
-        CreatedAt: human ? goTimeString(h.created) : (h.created ?? ''),
+        CreatedAt: rfc3339(h.created),
         CreatedBy: noTrunc ? createdBy : ellipsis(createdBy, CREATED_BY_WIDTH),
-        CreatedSince: human ? timeAgo(h.created, now) : (h.created ?? ''),
+        CreatedSince: human ? timeAgo(h.created, now) : rfc3339(h.created),
         ID: i === 0 ? shortId(image.id, noTrunc) : '<missing>',
         Size: human ? imageSize(h.size) : String(h.size),
       });
