@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 
 const entries = {
   'skiff-runtime': 'src/runtime/cli/main.ts',
+  skiff: 'src/cli/main.ts',
 };
 
 // The sources are ES modules that find files relative to import.meta.url; in the bundle that is

@@ -1,0 +1,74 @@
+/**
+ * The command table: nouns and their verbs, each loaded only when run (so `skiff --version` never
+ * evaluates the image store), and docker's top-level aliases. Adding a verb is one entry here and
+ * one module commands/<noun>/<verb>.ts exporting a CommandDef as default.
+ */
+import type { CommandDef } from '../command.ts';
+
+export interface VerbEntry {
+  readonly summary: string;
+  /** Other names of the verb under its noun (`image list` for `image ls`). */
+  readonly aliases?: readonly string[];
+  readonly load: () => Promise<{ default: CommandDef }>;
+}
+
+export interface NounEntry {
+  readonly summary: string;
+  readonly verbs: Readonly<Record<string, VerbEntry>>;
+}
+
+export const NOUNS: Readonly<Record<string, NounEntry>> = {
+  image: {
+    summary: 'Manage images',
+    verbs: {
+      history: { summary: 'Show the history of an image', load: () => import('./image/history.ts') },
+      inspect: {
+        summary: 'Display detailed information on one or more images',
+        load: () => import('./image/inspect.ts'),
+      },
+      ls: { summary: 'List images', aliases: ['list'], load: () => import('./image/ls.ts') },
+      prune: { summary: 'Remove unused images', load: () => import('./image/prune.ts') },
+      rm: {
+        summary: 'Remove one or more images',
+        aliases: ['remove'],
+        load: () => import('./image/rm.ts'),
+      },
+      tag: {
+        summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+        load: () => import('./image/tag.ts'),
+      },
+    },
+  },
+  system: {
+    summary: 'Manage skiff',
+    verbs: {
+      df: { summary: 'Show skiff disk usage', load: () => import('./system/df.ts') },
+    },
+  },
+};
+
+/** docker's top-level shortcuts: `skiff images` = `skiff image ls`. */
+export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: string]>> = {
+  history: ['image', 'history'],
+  images: ['image', 'ls'],
+  rmi: ['image', 'rm'],
+  tag: ['image', 'tag'],
+};
+
+/** The verb entry a noun's verb (or one of its aliases) names. */
+export function findVerb(noun: string, verb: string): { name: string; entry: VerbEntry } | undefined {
+  const verbs = NOUNS[noun]?.verbs;
+  if (!verbs) return undefined;
+  for (const [name, entry] of Object.entries(verbs))
+    if (name === verb || entry.aliases?.includes(verb)) return { name, entry };
+  return undefined;
+}
+
+/** Every way to call noun verb, for the Aliases section of its help. */
+export function aliasesOf(noun: string, verb: string): string[] {
+  const entry = NOUNS[noun]!.verbs[verb]!;
+  const names = [verb, ...(entry.aliases ?? [])].map((v) => `skiff ${noun} ${v}`);
+  for (const [top, [n, v]] of Object.entries(TOP_LEVEL))
+    if (n === noun && v === verb) names.push(`skiff ${top}`);
+  return names;
+}
