@@ -22,16 +22,25 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
     summary: 'Manage images',
     verbs: {
       history: { summary: 'Show the history of an image', load: () => import('./image/history.ts') },
+      import: {
+        summary: 'Import the contents from a tarball to create a filesystem image',
+        load: () => import('./image/import.ts'),
+      },
       inspect: {
         summary: 'Display detailed information on one or more images',
         load: () => import('./image/inspect.ts'),
       },
+      load: { summary: 'Load an image from a tar archive or STDIN', load: () => import('./image/load.ts') },
       ls: { summary: 'List images', aliases: ['list'], load: () => import('./image/ls.ts') },
       prune: { summary: 'Remove unused images', load: () => import('./image/prune.ts') },
       rm: {
         summary: 'Remove one or more images',
         aliases: ['remove'],
         load: () => import('./image/rm.ts'),
+      },
+      save: {
+        summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+        load: () => import('./image/save.ts'),
       },
       tag: {
         summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
@@ -51,7 +60,10 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
 export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: string]>> = {
   history: ['image', 'history'],
   images: ['image', 'ls'],
+  import: ['image', 'import'],
+  load: ['image', 'load'],
   rmi: ['image', 'rm'],
+  save: ['image', 'save'],
   tag: ['image', 'tag'],
 };
 

@@ -1,5 +1,5 @@
 /** `skiff image prune`: dangling images (or, with -a, every image no container uses). */
-import type { Digest, ImageStore, RemoveResult } from '../../../image/index.ts';
+import { type Digest, type ImageStore, LayerStore, type RemoveResult } from '../../../image/index.ts';
 import type { CommandDef, Context } from '../../command.ts';
 import { humanSize } from '../../render/index.ts';
 import { familiar, withStore } from './shared.ts';
@@ -45,6 +45,7 @@ const command: CommandDef = {
       const sizes = new Map<Digest, number>((await store.content.list()).map((b) => [b.digest, b.size]));
       const result = all ? pruneAll(store) : store.pruneDangling();
       const reclaimed = result.blobsDeleted.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
+      await new LayerStore(store).gc();
       return { result, reclaimed };
     });
     if (result.untagged.length + result.deleted.length > 0) {

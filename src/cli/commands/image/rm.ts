@@ -1,6 +1,6 @@
 /** `skiff rmi` / `skiff image rm`: each argument in turn; errors printed, the rest still removed. */
 import { SkiffError } from '../../../common/index.ts';
-import type { ImageStore } from '../../../image/index.ts';
+import { type ImageStore, LayerStore } from '../../../image/index.ts';
 import { type CommandDef, type Context, daemonError } from '../../command.ts';
 import { familiar, imageError, shortId, withStore } from './shared.ts';
 
@@ -31,7 +31,7 @@ const command: CommandDef = {
   async run(ctx, { flags, args }) {
     const force = Boolean(flags.force);
     let status = 0;
-    await withStore(ctx, (store) => {
+    await withStore(ctx, async (store) => {
       for (const input of args) {
         try {
           removeOne(ctx, store, input, force);
@@ -42,6 +42,8 @@ const command: CommandDef = {
           status = 1;
         }
       }
+      // The unpacked layers no image uses any more go with them.
+      await new LayerStore(store).gc();
     });
     return status;
   },
