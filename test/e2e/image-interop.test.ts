@@ -1,6 +1,7 @@
 // skiff's archives against podman's: `podman save` (both formats) loads in skiff and unpacks; skiff's
 // saveArchive (both formats) loads in podman and runs there (through skiff-runtime, as the harness sets).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,4 +69,42 @@ test('the built-in hello-world image runs in podman and greets', async (t) => {
   const run = podman(['run', '--rm', 'docker.io/library/hello-world:latest']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^Hello from skiff!$/m);
+});
+
+test('skopeo reads both of skiff’s archive formats, and the archives skopeo copy writes load in skiff', async (t) => {
+  const work = mkdtempSync(path.join(tmpdir(), 'skiff-interop-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const store = await ImageStore.open({ root: path.join(work, 'root') });
+  t.after(() => store.close());
+  const hello = await ensureHelloWorld(store);
+  const ociFromSkiff = path.join(work, 'skiff-oci.tar');
+  await saveArchive(store, ['hello-world:latest'], 'oci-archive', ociFromSkiff);
+  const dockerFromSkiff = path.join(work, 'skiff-docker.tar');
+  await saveArchive(store, ['hello-world:latest'], 'docker-archive', dockerFromSkiff);
+
+  // skopeo understands skiff's archives...
+  const inspected = execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${dockerFromSkiff}`], {
+    encoding: 'utf8',
+  });
+  assert.equal(JSON.parse(inspected).config.digest, hello.id);
+  // ...and rewrites them in the other format, which skiff loads under the new names.
+  const viaSkopeo = [
+    [`oci-archive:${ociFromSkiff}`, `docker-archive:${path.join(work, 'skopeo-docker.tar')}:copied/docker:1`],
+    [`docker-archive:${dockerFromSkiff}`, `oci-archive:${path.join(work, 'skopeo-oci.tar')}:copied/oci:1`],
+  ] as const;
+  for (const [from, to] of viaSkopeo) execFileSync('skopeo', ['copy', '--quiet', from, to]);
+  const fresh = await ImageStore.open({ root: path.join(work, 'fresh') });
+  t.after(() => fresh.close());
+  const docker = await loadArchive(fresh, path.join(work, 'skopeo-docker.tar'));
+  assert.deepEqual(
+    docker.map((l) => l.names),
+    [['docker.io/copied/docker:1']],
+  );
+  await loadArchive(fresh, path.join(work, 'skopeo-oci.tar'));
+  for (const name of ['copied/docker:1', 'copied/oci:1']) {
+    const image = fresh.resolve(name);
+    assert.equal(image.id, hello.id, `${name} is the same image`);
+    const dirs = await new LayerStore(fresh).ensureLayers(image);
+    assert.ok(existsSync(path.join(dirs.at(-1)!, 'hello')), 'the unpacked layer has /hello');
+  }
 });
