@@ -38,6 +38,10 @@ test('import a rootfs, save it in both formats, remove it, and load it back', (t
   const id = imported.stdout.toString().trim();
   assert.match(id, /^sha256:[a-f0-9]{64}$/);
   assert.match(skiff(root, ['history', 'local/bb:1']).stdout.toString(), /from a test/);
+  // The size is the content's (the uncompressed layer), as docker reports it, whatever the archive.
+  const sizeOf = () => skiff(root, ['images', '--format', '{{.Size}}']).stdout.toString().trim();
+  const size = sizeOf();
+  assert.match(size, /^[0-9.]+MB$/);
 
   for (const format of ['docker-archive', 'oci-archive']) {
     const file = path.join(work.dir, `${format}.tar`);
@@ -57,6 +61,13 @@ test('import a rootfs, save it in both formats, remove it, and load it back', (t
     assert.equal(loaded.status, 0, loaded.stderr);
     assert.equal(loaded.stdout.toString(), 'Loaded image: local/bb:1\n');
     assert.equal(skiff(root, ['images', '-q', '--no-trunc']).stdout.toString().trim(), id);
+    assert.equal(sizeOf(), size, `${format}: the same size after save and load`);
+    if (format === 'docker-archive') {
+      // A store that never saw the image measures its layers while loading them.
+      const fresh = path.join(work.dir, 'fresh');
+      assert.equal(skiff(fresh, ['load', '-i', file]).status, 0);
+      assert.equal(skiff(fresh, ['images', '--format', '{{.Size}}']).stdout.toString().trim(), size);
+    }
   }
 });
 

@@ -39,9 +39,13 @@ export async function importRootfs(
     const diffHash = createHash('sha256');
     const blobHash = createHash('sha256');
     let blobSize = 0;
+    let tarSize = 0;
     await pipeline(
       openArchive(typeof input === 'string' ? createReadStream(input) : input),
-      tap((chunk) => diffHash.update(chunk)),
+      tap((chunk) => {
+        diffHash.update(chunk);
+        tarSize += chunk.length;
+      }),
       zlib.createGzip(),
       tap((chunk) => {
         blobHash.update(chunk);
@@ -87,6 +91,7 @@ export async function importRootfs(
       await store.content.ingest(createReadStream(blobFile), { digest: layerDigest, size: blobSize });
       await store.content.put(config, configDigest);
       await store.content.put(manifest, manifestDigest);
+      store.recordLayerSize(diffId, tarSize);
       return store.putImage(manifestDigest, { names: options.reference ? [options.reference] : [] });
     });
   } finally {

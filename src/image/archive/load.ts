@@ -44,6 +44,8 @@ interface PlannedImage {
 interface LoadPlan {
   readonly blobs: Map<Digest, PlannedBlob>;
   readonly images: PlannedImage[];
+  /** Uncompressed layer sizes by diff ID, where the load measured them (docker-archive). */
+  readonly layerSizes?: Map<Digest, number>;
 }
 
 export const OCI_REF_NAME = 'org.opencontainers.image.ref.name';
@@ -78,6 +80,7 @@ export async function loadArchive(store: ImageStore, input: ArchiveInput): Promi
         else
           await store.content.ingest(createReadStream(blob.file!), { digest: blob.digest, size: blob.size });
       }
+      for (const [diffId, size] of plan.layerSizes ?? []) store.recordLayerSize(diffId, size);
       const out: LoadedArchiveImage[] = [];
       for (const image of plan.images) {
         const put = await store.putImage(image.digest, { names: image.names, mediaType: image.mediaType });
@@ -126,6 +129,8 @@ interface HashedLayer {
   digest: Digest;
   size: number;
   diffId: Digest;
+  /** Bytes of the uncompressed tar. */
+  unpackedSize: number;
   compression: 'gzip' | 'zstd' | 'none';
 }
 
@@ -140,6 +145,7 @@ async function planDockerArchive(dir: ExtractedArchive): Promise<LoadPlan> {
   const blobs = new Map<Digest, PlannedBlob>();
   const images: PlannedImage[] = [];
   const hashed = new Map<string, HashedLayer>();
+  const layerSizes = new Map<Digest, number>();
   for (const [i, entry] of entries.entries()) {
     const what = `archive: manifest.json[${i}]`;
     const configFile = await archiveFile(dir, entry.Config, `${what}.Config`);
@@ -166,6 +172,7 @@ async function planDockerArchive(dir: ExtractedArchive): Promise<LoadPlan> {
           `${what}: layer ${name} has diffID ${layer.diffId}, its config says ${diffIds[j]}`,
         );
       blobs.set(layer.digest, { digest: layer.digest, size: layer.size, file });
+      layerSizes.set(layer.diffId, layer.unpackedSize);
       layers.push({
         mediaType: DOCKER_LAYER_TYPES[layer.compression],
         size: layer.size,
@@ -185,7 +192,7 @@ async function planDockerArchive(dir: ExtractedArchive): Promise<LoadPlan> {
     const names = (entry.RepoTags ?? []).map((t) => normalizeName(t, `${what}.RepoTags`));
     images.push({ digest, mediaType: MediaType.dockerManifest, id: configDigest, names });
   }
-  return { blobs, images };
+  return { blobs, images, layerSizes };
 }
 
 function parseDockerManifestJson(json: unknown): DockerManifestEntry[] {
@@ -240,6 +247,7 @@ async function hashLayer(file: string): Promise<HashedLayer> {
   const compression = detectCompression(head);
   const blobHash = createHash('sha256');
   let size = 0;
+  let unpackedSize = 0;
   const diffHash = compression === 'none' ? undefined : createHash('sha256');
   const stream = createReadStream(file);
   if (diffHash) {
@@ -249,7 +257,10 @@ async function hashLayer(file: string): Promise<HashedLayer> {
       size += Buffer.byteLength(chunk);
     });
     await pipeline(stream, inflate, async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) diffHash.update(chunk);
+      for await (const chunk of source) {
+        diffHash.update(chunk);
+        unpackedSize += chunk.length;
+      }
     }).catch((err: unknown) => {
       throw invalidArgument(
         `archive: layer ${path.basename(file)}: ${compression} data is corrupt: ${(err as Error).message}`,
@@ -263,7 +274,13 @@ async function hashLayer(file: string): Promise<HashedLayer> {
     }
   }
   const digest = `sha256:${blobHash.digest('hex')}`;
-  return { digest, size, diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : digest, compression };
+  return {
+    digest,
+    size,
+    diffId: diffHash ? `sha256:${diffHash.digest('hex')}` : digest,
+    unpackedSize: diffHash ? unpackedSize : size,
+    compression,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ export class LayerStore {
         if (await this.has(layer.chainId)) continue;
         const stream = await this.images.content.read(layer.blob.digest);
         try {
-          await apply(stream, layer.blob.mediaType, dir, { expectedDiffId: layer.diffId });
+          const applied = await apply(stream, layer.blob.mediaType, dir, { expectedDiffId: layer.diffId });
+          this.images.recordLayerSize(layer.diffId, applied.size);
         } catch (err) {
           // A concurrent unpacker of the same layer won the rename: its (verified) copy serves.
           if ((err as SkiffError).kind === 'AlreadyExists' && (await this.has(layer.chainId))) continue;

@@ -363,6 +363,23 @@ export class ImageStore {
     return rows.map((row) => this.imageFor(String(row.id)));
   }
 
+  /**
+   * Records a layer's uncompressed size (known once it is unpacked or imported), which is what an
+   * image's size counts, as docker's does; content-addressed by diff ID, so it holds for every image.
+   */
+  recordLayerSize(diffId: Digest, size: number): void {
+    this.db
+      .prepare('INSERT INTO layer_sizes (diff_id, size) VALUES (?, ?) ON CONFLICT(diff_id) DO NOTHING')
+      .run(diffId, size);
+  }
+
+  /** A layer's uncompressed size when known, else its blob's (compressed) size. */
+  private layerSize(diffId: Digest | undefined, blobSize: number): number {
+    if (!diffId) return blobSize;
+    const row = this.db.prepare('SELECT size FROM layer_sizes WHERE diff_id = ?').get(diffId);
+    return row ? Number(row.size) : blobSize;
+  }
+
   /** Assembles an image; manifestDigest defaults to the image's most recently added manifest. */
   private imageFor(id: Digest, manifestDigest?: Digest): Image {
     const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
@@ -385,7 +402,7 @@ export class ImageStore {
       repoDigests: this.namesOf(id, 'repo_digests'),
       os: row.os,
       architecture: row.architecture,
-      size: row.config_size + blobs.reduce((sum, b) => sum + b.size, 0),
+      size: row.config_size + blobs.reduce((sum, b, i) => sum + this.layerSize(layers[i]?.diffId, b.size), 0),
       layers,
     };
     return {

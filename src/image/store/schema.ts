@@ -11,6 +11,8 @@
  *   repo_digests    (name, manifest digest) pairs, so `name@sha256:…` resolves after the tag has moved
  *   leases          (v2) protections of blobs that a pull/load/build is writing and has not yet
  *   lease_blobs     recorded as an image (as containerd's leases); they expire at expires_at (ms)
+ *   layer_sizes     (v3) the uncompressed size of a layer by diff ID, once known (unpack, import):
+ *                   an image's size is that of its content, as docker reports it
  *
  * Every blob the store keeps is named by one of: manifests.digest, images.id (config),
  * manifest_layers.digest, or an unexpired lease — REFERENCED_BLOBS below; anything else is garbage.
@@ -82,6 +84,15 @@ CREATE TABLE lease_blobs (
   lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
   digest TEXT NOT NULL,
   PRIMARY KEY (lease_id, digest)
+) STRICT;
+`,
+  },
+  {
+    description: 'uncompressed layer sizes',
+    up: `
+CREATE TABLE layer_sizes (
+  diff_id TEXT PRIMARY KEY,
+  size INTEGER NOT NULL
 ) STRICT;
 `,
   },
