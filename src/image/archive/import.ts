@@ -55,7 +55,7 @@ export async function importRootfs(
     );
     const diffId: Digest = `sha256:${diffHash.digest('hex')}`;
     const layerDigest: Digest = `sha256:${blobHash.digest('hex')}`;
-    const created = new Date().toISOString();
+    const created = goTime(new Date());
     const containerConfig: ContainerConfig = applyChanges({}, options.changes ?? []);
     const { os, architecture, variant } = store.platform;
     const config = Buffer.from(
@@ -106,4 +106,13 @@ function tap(fn: (chunk: Buffer) => void): Transform {
       cb(null, chunk);
     },
   });
+}
+
+/**
+ * A time as Go's RFC 3339 (nano) encoding writes it, trailing zeros of the fraction dropped
+ * (`.870Z` → `.87Z`): Go tools (skopeo, podman) re-encode image configs, and a config they would
+ * rewrite byte for byte keeps its digest.
+ */
+export function goTime(date: Date): string {
+  return date.toISOString().replace(/\.?0+Z$/, 'Z');
 }

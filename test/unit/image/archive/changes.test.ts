@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyChanges, detectCompression } from '../../../../src/image/index.ts';
+import { applyChanges, detectCompression, goTime } from '../../../../src/image/index.ts';
 
 test('CMD and ENTRYPOINT take the exec form, or the shell form through /bin/sh -c', () => {
   const c = applyChanges({}, ['CMD ["/hello", "a b"]', 'ENTRYPOINT echo $HOME']);
@@ -48,4 +48,11 @@ test('compression is detected by magic bytes', () => {
   assert.equal(detectCompression(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])), 'zstd');
   assert.equal(detectCompression(Buffer.from('ustar')), 'none');
   assert.equal(detectCompression(Buffer.alloc(0)), 'none');
+});
+
+test('times are written as Go writes them, so Go tools re-encode configs to the same bytes', () => {
+  assert.equal(goTime(new Date('2026-11-23T14:09:27.870Z')), '2026-11-23T14:09:27.87Z');
+  assert.equal(goTime(new Date('2026-11-23T14:09:27.800Z')), '2026-11-23T14:09:27.8Z');
+  assert.equal(goTime(new Date('2026-11-23T14:09:27.000Z')), '2026-11-23T14:09:27Z');
+  assert.equal(goTime(new Date('2026-11-23T14:09:27.123Z')), '2026-11-23T14:09:27.123Z');
 });
