@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_LTS=24
-DEBIAN_PACKAGES=(build-essential pkg-config libseccomp-dev busybox-static runc podman skopeo iproute2 util-linux)
+DEBIAN_PACKAGES=(build-essential pkg-config libseccomp-dev busybox-static runc podman skopeo iproute2 util-linux libcap2-bin)
 
 install_debian_packages() {
   local missing=()
