@@ -17,6 +17,6 @@ export {
   parseConfig,
   parseManifest,
 } from './manifest.ts';
-export { CONFIG_TYPES, INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES, MediaType } from './media-types.ts';
+export { CONFIG_TYPES, INDEX_TYPES, MANIFEST_TYPES, MediaType } from './media-types.ts';
 export { formatPlatform, hostPlatform, platformMatches, selectManifest } from './platform.ts';
 export { IMAGE_MIGRATIONS } from './schema.ts';

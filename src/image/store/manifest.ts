@@ -5,7 +5,8 @@
  */
 import { invalidArgument, notImplemented, type SkiffError } from '../../common/index.ts';
 import { type Digest, parseDigest } from '../digest.ts';
-import { CONFIG_TYPES, INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES, MediaType } from './media-types.ts';
+import { LAYER_MEDIA_TYPES } from '../layer/index.ts';
+import { CONFIG_TYPES, INDEX_TYPES, MANIFEST_TYPES, MediaType } from './media-types.ts';
 
 export interface Platform {
   readonly os: string;
@@ -172,7 +173,7 @@ function checkManifest(json: Json, mediaType: string, check: Checker): ImageMani
     .array(json.layers, 'layers')
     .map((layer, i) => check.descriptor(layer, `layers[${i}]`));
   layers.forEach((layer, i) => {
-    if (LAYER_TYPES[layer.mediaType] === undefined)
+    if (!LAYER_MEDIA_TYPES.includes(layer.mediaType))
       throw check.fail(`layers[${i}].mediaType`, `unsupported layer media type ${layer.mediaType}`);
   });
   const out: ImageManifest = { schemaVersion: 2, mediaType, config, layers };
