@@ -4,7 +4,6 @@ export * from './content/index.ts';
 export * from './digest.ts';
 export * from './layer/index.ts';
 export * from './layers/index.ts';
-export * from './native-tools.ts';
 export * from './reference.ts';
 export * from './rootfs.ts';
 export * from './snapshot/index.ts';

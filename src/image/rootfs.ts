@@ -4,11 +4,10 @@ import fs from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { notFound, runtimeFailure, type SkiffError, syscallError } from '../common/index.ts';
+import { nativeTool, notFound, runtimeFailure, type SkiffError, syscallError } from '../common/index.ts';
 import { importRootfs } from './archive/import.ts';
 import { makeTempDir } from './archive/load.ts';
 import { LayerStore } from './layers/index.ts';
-import { nativeTool } from './native-tools.ts';
 import { createSnapshotter, type MountSpec, NativeSnapshotter, type Snapshotter } from './snapshot/index.ts';
 import type { Image, ImageStore } from './store/index.ts';
 

@@ -1,8 +1,6 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { runtimeFailure, SkiffError } from '../common/index.ts';
+import { nativeTool, runtimeFailure, SkiffError } from '../common/index.ts';
 
 /** A message of the shim's sync protocol (native/PLAN.md, "Messages"). */
 export type ShimMessage =
@@ -48,22 +46,9 @@ export interface LaunchedShim {
   child: ChildProcess;
 }
 
-let shimPathCache: string | undefined;
-
 /** The shim binary: $SKIFF_SHIM, or native/build/skiff-shim of this checkout. */
 export function shimPath(): string {
-  if (process.env.SKIFF_SHIM) return process.env.SKIFF_SHIM;
-  if (shimPathCache) return shimPathCache;
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'native', 'build', 'skiff-shim');
-    if (existsSync(candidate)) {
-      shimPathCache = candidate;
-      return candidate;
-    }
-    dir = path.dirname(dir);
-  }
-  throw new SkiffError('FailedPrecondition', 'skiff-shim not found: run `make setup` to build native/');
+  return nativeTool('skiff-shim', 'SKIFF_SHIM');
 }
 
 /**

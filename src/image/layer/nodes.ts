@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { failedPrecondition, runtimeFailure, syscallError } from '../../common/index.ts';
+import { nativeTool, runtimeFailure, syscallError } from '../../common/index.ts';
 
 /**
  * Node can neither mknod nor set xattrs; `skiff-layer-nodes` (native/tools/layer-nodes.c) does both,
@@ -39,22 +37,9 @@ export function encodeNodeOperations(operations: readonly NodeOperation[]): Buff
   return Buffer.from(fields.map((f) => `${f}\0`).join(''), 'utf8');
 }
 
-let toolPathCache: string | undefined;
-
 /** The tool: $SKIFF_LAYER_NODES, or native/build/skiff-layer-nodes of this checkout. */
 export function layerNodesPath(): string {
-  if (process.env.SKIFF_LAYER_NODES) return process.env.SKIFF_LAYER_NODES;
-  if (toolPathCache) return toolPathCache;
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'native', 'build', 'skiff-layer-nodes');
-    if (existsSync(candidate)) {
-      toolPathCache = candidate;
-      return candidate;
-    }
-    dir = path.dirname(dir);
-  }
-  throw failedPrecondition('skiff-layer-nodes not found: run `make setup` to build native/');
+  return nativeTool('skiff-layer-nodes', 'SKIFF_LAYER_NODES');
 }
 
 /** Performs the operations beneath `dir` in one run of the tool; its one-line error becomes ours. */

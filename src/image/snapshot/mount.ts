@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { failedPrecondition, invalidArgument, runtimeFailure, syscallError } from '../../common/index.ts';
+import { invalidArgument, nativeTool, runtimeFailure, syscallError } from '../../common/index.ts';
 import type { MountSpec } from './overlay.ts';
 
 /** MS_* flags of <sys/mount.h> that a spec's options may name. */
@@ -63,20 +61,7 @@ async function runTool(args: string[]): Promise<void> {
   });
 }
 
-let toolPathCache: string | undefined;
-
 /** The tool: $SKIFF_MOUNT, or native/build/skiff-mount of this checkout. */
 function mountToolPath(): string {
-  if (process.env.SKIFF_MOUNT) return process.env.SKIFF_MOUNT;
-  if (toolPathCache) return toolPathCache;
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'native', 'build', 'skiff-mount');
-    if (existsSync(candidate)) {
-      toolPathCache = candidate;
-      return candidate;
-    }
-    dir = path.dirname(dir);
-  }
-  throw failedPrecondition('skiff-mount not found: run `make setup` to build native/');
+  return nativeTool('skiff-mount', 'SKIFF_MOUNT');
 }

@@ -6,12 +6,12 @@ import {
   dataRoot,
   hasErrno,
   invalidArgument,
+  nativeTool,
   notFound,
   runtimeFailure,
   syscallError,
   writeFileAtomic,
 } from '../../common/index.ts';
-import { nativeTool } from '../native-tools.ts';
 import type { MountSpec, SnapshotKind } from './overlay.ts';
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

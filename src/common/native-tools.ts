@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { failedPrecondition } from '../common/index.ts';
+import { failedPrecondition } from './errors.ts';
 
 const cache = new Map<string, string>();
 
 /**
- * A helper of native/build (`skiff-hello`, `skiff-opaque-dirs`): $<envVar> when set, else the first
- * native/build/<name> above this module (the checkout, or the bundle's install tree).
+ * A program of native/build (skiff-shim, skiff-mount, skiff-layer-nodes, …): $<envVar> when set, else
+ * the first native/build/<name> above this module (the checkout, or the bundle's install tree).
  */
 export function nativeTool(name: string, envVar: string): string {
   const fromEnv = process.env[envVar];
