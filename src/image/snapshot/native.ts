@@ -1,20 +1,15 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { dataRoot, invalidArgument, nativeTool, runtimeFailure, syscallError } from '../../common/index.ts';
+import type { MountSpec } from './overlay.ts';
 import {
-  alreadyExists,
-  dataRoot,
-  hasErrno,
-  invalidArgument,
-  nativeTool,
-  notFound,
-  runtimeFailure,
-  syscallError,
-  writeFileAtomic,
-} from '../../common/index.ts';
-import type { MountSpec, SnapshotKind } from './overlay.ts';
-
-const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+  createSnapshotDir,
+  readSnapshotRecord,
+  removeSnapshotDir,
+  SNAPSHOT_KEY,
+  type SnapshotKind,
+} from './snapshot-dir.ts';
 
 /**
  * The copy snapshotter, for file systems where overlay is not possible (as containerd's `native`):
@@ -39,22 +34,12 @@ export class NativeSnapshotter {
   }
 
   async mounts(key: string): Promise<MountSpec[]> {
-    const dir = this.dir(key);
-    let kind: SnapshotKind;
-    try {
-      kind = JSON.parse(await fs.readFile(path.join(dir, 'snapshot.json'), 'utf8')).kind;
-    } catch (err) {
-      if (hasErrno(err, 'ENOENT')) throw notFound(`snapshot \`${key}\` does not exist`, err);
-      throw syscallError('read', path.join(dir, 'snapshot.json'), err);
-    }
+    const { kind } = await readSnapshotRecord(this.root, checkKey(key));
     return this.mountsOf(key, kind);
   }
 
   async remove(key: string): Promise<void> {
-    await this.mounts(key);
-    await fs.rm(this.dir(key), { recursive: true, force: true }).catch((err: unknown) => {
-      throw syscallError('rm', this.dir(key), err);
-    });
+    await removeSnapshotDir(this.root, checkKey(key));
   }
 
   /** The snapshot's merged directory (what the bind mount shows). */
@@ -63,8 +48,7 @@ export class NativeSnapshotter {
   }
 
   private dir(key: string): string {
-    if (!KEY.test(key)) throw invalidArgument(`snapshot key \`${key}\` must match ${KEY}`);
-    return path.join(this.root, key);
+    return path.join(this.root, checkKey(key));
   }
 
   private mountsOf(key: string, kind: SnapshotKind): MountSpec[] {
@@ -72,25 +56,18 @@ export class NativeSnapshotter {
   }
 
   private async create(key: string, kind: SnapshotKind, layers: readonly string[]): Promise<MountSpec[]> {
-    const dir = this.dir(key);
-    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
-    try {
-      await fs.mkdir(dir, { mode: 0o700 });
-    } catch (err) {
-      if (hasErrno(err, 'EEXIST')) throw alreadyExists(`snapshot \`${key}\` already exists`, err);
-      throw syscallError('mkdir', dir, err);
-    }
-    try {
+    return createSnapshotDir(this.root, checkKey(key), { kind, layers: [...layers] }, async () => {
       const rootfs = this.rootfsDir(key);
       await fs.mkdir(rootfs, { mode: 0o755 });
       for (const layer of layers) await copyLayer(layer, rootfs);
-      await writeFileAtomic(path.join(dir, 'snapshot.json'), `${JSON.stringify({ kind, layers })}\n`);
       return this.mountsOf(key, kind);
-    } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+    });
   }
+}
+
+function checkKey(key: string): string {
+  if (!SNAPSHOT_KEY.test(key)) throw invalidArgument(`snapshot key \`${key}\` must match ${SNAPSHOT_KEY}`);
+  return key;
 }
 
 /**

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { dataRoot, failedPrecondition, hasErrno, invalidArgument, syscallError } from '../../common/index.ts';
 import {
-  alreadyExists,
-  dataRoot,
-  failedPrecondition,
-  hasErrno,
-  invalidArgument,
-  notFound,
-  syscallError,
-  writeFileAtomic,
-} from '../../common/index.ts';
+  createSnapshotDir,
+  readSnapshotRecord,
+  removeSnapshotDir,
+  SNAPSHOT_KEY,
+  type SnapshotKind,
+  type SnapshotRecord,
+} from './snapshot-dir.ts';
+
+export type { SnapshotKind } from './snapshot-dir.ts';
 
 /**
  * A mount to perform, containerd style: the snapshotter never mounts (Node cannot, and whoever needs
@@ -24,20 +25,10 @@ export interface MountSpec {
   cwd?: string;
 }
 
-export type SnapshotKind = 'active' | 'view';
-
-interface SnapshotRecord {
-  kind: SnapshotKind;
-  /** Layer directories, bottom to top (the order of the image's rootfs.diff_ids). */
-  layers: string[];
-}
-
 /** The kernel's OVL_MAX_STACK: lower layers one overlay mount can stack. */
 export const MAX_OVERLAY_LAYERS = 500;
 /** The mount data is one page, NUL included. */
 const MAX_MOUNT_DATA = 4095;
-
-const KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * Overlay snapshots: a container's rootfs is its image's layer directories (lowerdir, shared) under a
@@ -72,11 +63,7 @@ export class OverlaySnapshotter {
 
   /** Removes the snapshot's upper and work dirs; the caller has unmounted it. */
   async remove(key: string): Promise<void> {
-    checkKey(key);
-    await this.read(key);
-    await fs.rm(this.dir(key), { recursive: true, force: true }).catch((err: unknown) => {
-      throw syscallError('rm', this.dir(key), err);
-    });
+    await removeSnapshotDir(this.root, checkKey(key));
   }
 
   /** Where writes to an active snapshot land. */
@@ -96,37 +83,18 @@ export class OverlaySnapshotter {
         `snapshot \`${key}\`: ${layers.length} layers, more than overlayfs stacks (${MAX_OVERLAY_LAYERS})`,
       );
     }
-    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
-    const dir = this.dir(key);
-    try {
-      await fs.mkdir(dir, 0o700);
-    } catch (err) {
-      if (hasErrno(err, 'EEXIST')) throw alreadyExists(`snapshot \`${key}\` already exists`, err);
-      throw syscallError('mkdir', dir, err);
-    }
     const record: SnapshotRecord = { kind, layers: [...layers] };
-    try {
+    return createSnapshotDir(this.root, key, record, async (dir) => {
       if (kind === 'active') {
         await fs.mkdir(this.upperDir(key), 0o755);
         await fs.mkdir(path.join(dir, 'work'), 0o700);
       }
-      const mounts = await this.mountsOf(key, record);
-      await writeFileAtomic(path.join(dir, 'snapshot.json'), `${JSON.stringify(record)}\n`);
-      return mounts;
-    } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
+      return this.mountsOf(key, record);
+    });
   }
 
-  private async read(key: string): Promise<SnapshotRecord> {
-    const file = path.join(this.dir(key), 'snapshot.json');
-    try {
-      return JSON.parse(await fs.readFile(file, 'utf8')) as SnapshotRecord;
-    } catch (err) {
-      if (hasErrno(err, 'ENOENT')) throw notFound(`snapshot \`${key}\` does not exist`, err);
-      throw syscallError('read', file, err);
-    }
+  private read(key: string): Promise<SnapshotRecord> {
+    return readSnapshotRecord(this.root, checkKey(key));
   }
 
   private async mountsOf(key: string, record: SnapshotRecord): Promise<MountSpec[]> {
@@ -180,7 +148,7 @@ export class OverlaySnapshotter {
 }
 
 function checkKey(key: string): string {
-  if (!KEY.test(key) || key === 'l') {
+  if (!SNAPSHOT_KEY.test(key) || key === 'l') {
     throw invalidArgument(
       `snapshot key \`${key}\` must be 1–128 letters, digits, '_', '.' or '-' (and not \`l\`)`,
     );
