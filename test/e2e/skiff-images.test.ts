@@ -1,13 +1,13 @@
 // `bin/skiff` (the bundled CLI) against a temporary $SKIFF_ROOT whose images are put there through
 // the image library: exact output lines and exit codes, as a user or a script sees them.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { gzipSync } from 'node:zlib';
 import { type Digest, digestOf, hostPlatform, ImageStore, MediaType } from '../../src/image/index.ts';
+import { makeLayer, type TestLayer } from '../helpers/layers.ts';
 import { REPO_ROOT } from '../helpers/rootfs.ts';
 
 const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
@@ -38,33 +38,11 @@ function skiff(root: string, args: string[], input = ''): Result {
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A gzip layer of the given files, archived by tar(1) so its bytes are the same every run. */
-function makeLayer(t: TestContext, files: Record<string, string>) {
-  const dir = tempRoot(t);
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  const tar = execFileSync('tar', [
-    '--sort=name',
-    '--mtime=@0',
-    '--owner=0',
-    '--group=0',
-    '-C',
-    dir,
-    '-cf',
-    '-',
-    '.',
-  ]);
-  const blob = gzipSync(tar);
-  return { blob, diffId: digestOf(tar), digest: digestOf(blob) };
-}
-
 interface Made {
   id: Digest;
   manifest: Digest;
   size: number;
-  layers: ReturnType<typeof makeLayer>[];
+  layers: TestLayer[];
 }
 
 /** Puts an image (config with history, OCI manifest) into the store under names. */

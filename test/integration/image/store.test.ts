@@ -1,13 +1,12 @@
 // The image store over a real content store and SQLite database in a temporary $SKIFF_ROOT, with
 // layers made by the host's tar(1) and gzipped by node:zlib.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { openDatabase, SkiffError } from '../../../src/common/index.ts';
 import {
   chainIds,
@@ -18,6 +17,7 @@ import {
   MediaType,
   type Platform,
 } from '../../../src/image/index.ts';
+import { makeLayer, type TestLayer } from '../../helpers/layers.ts';
 
 interface TestContext {
   after: (fn: () => void) => void;
@@ -35,39 +35,10 @@ async function openStore(t: TestContext, root = tempRoot(t), platform?: Platform
   return store;
 }
 
-interface Layer {
-  readonly tar: Buffer;
-  readonly blob: Buffer;
-  readonly diffId: Digest;
-  readonly digest: Digest;
-}
-
-/** A gzip layer holding the given files, archived by tar(1). */
-function makeLayer(t: TestContext, files: Record<string, string>): Layer {
-  const dir = tempRoot(t);
-  for (const [name, content] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), content);
-  }
-  const tar = execFileSync('tar', [
-    '--sort=name',
-    '--mtime=@0',
-    '--owner=0',
-    '--group=0',
-    '-C',
-    dir,
-    '-cf',
-    '-',
-    '.',
-  ]);
-  const blob = gzipSync(tar);
-  return { tar, blob, diffId: digestOf(tar), digest: digestOf(blob) };
-}
-
 /** Ingests layers, config and manifest; returns the manifest's digest and the image ID. */
 async function addImage(
   store: ImageStore,
-  layers: Layer[],
+  layers: TestLayer[],
   options: { docker?: boolean; architecture?: string; cmd?: string } = {},
 ): Promise<{ manifest: Digest; id: Digest; bytes: Buffer }> {
   for (const layer of layers)
