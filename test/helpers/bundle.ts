@@ -79,3 +79,28 @@ export async function runContainer(
     closeSync(errFd);
   }
 }
+
+/**
+ * Runs a container to its end and keeps it (runc's `run --keep`), stopped, for the test to look at;
+ * it is force-deleted after the test.
+ */
+export async function runKept(
+  runtime: Runtime,
+  t: { after: (fn: () => Promise<void>) => void },
+  args: string[],
+): Promise<{ id: string; bundle: TestBundle; status: number | undefined }> {
+  const bundle = makeBundle(args);
+  const id = uniqueId();
+  t.after(async () => {
+    await runtime.delete(id, { force: true }).catch(() => {});
+    bundle.cleanup();
+  });
+  const status = await runtime.run({
+    id,
+    bundle: bundle.dir,
+    foreground: true,
+    keep: true,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  return { id, bundle, status };
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { containerStats, type RuntimeEvent, watchEvents } from '../../../src/runtime/events.ts';
 import { features } from '../../../src/runtime/features.ts';
-import { makeBundle, makeRuntime, uniqueId } from '../../helpers/bundle.ts';
+import { makeBundle, makeRuntime, runKept, uniqueId } from '../../helpers/bundle.ts';
 
 const { runtime, cleanup } = makeRuntime();
 after(cleanup);
@@ -68,19 +68,7 @@ test('events reports an OOM kill and ends when the container stops', async (t) =
 });
 
 test('events of a stopped container is a clear error', async (t) => {
-  const bundle = makeBundle(['/probe', 'exit', '0']);
-  const id = uniqueId();
-  t.after(async () => {
-    await runtime.delete(id, { force: true }).catch(() => {});
-    bundle.cleanup();
-  });
-  await runtime.run({
-    id,
-    bundle: bundle.dir,
-    foreground: true,
-    keep: true,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const { id } = await runKept(runtime, t, ['/probe', 'exit', '0']);
   await assert.rejects(
     containerStats(runtime.store, id),
     /cannot read the stats of container ".*": it is stopped/,

@@ -11,7 +11,14 @@ import {
   resumeContainer,
   updateContainer,
 } from '../../../src/runtime/operations.ts';
-import { makeBundle, makeRuntime, runContainer, type TestBundle, uniqueId } from '../../helpers/bundle.ts';
+import {
+  makeBundle,
+  makeRuntime,
+  runContainer,
+  runKept,
+  type TestBundle,
+  uniqueId,
+} from '../../helpers/bundle.ts';
 import { cgroupDirsNamed, eventually } from '../../helpers/host.ts';
 
 const { runtime, cleanup } = makeRuntime();
@@ -92,19 +99,7 @@ test('pause freezes the container, state says paused, resume lets it run again',
 });
 
 test('pausing a stopped container is a clear error', async (t) => {
-  const bundle = makeBundle(['/probe', 'exit', '0']);
-  const id = uniqueId();
-  t.after(async () => {
-    await runtime.delete(id, { force: true }).catch(() => {});
-    bundle.cleanup();
-  });
-  await runtime.run({
-    id,
-    bundle: bundle.dir,
-    foreground: true,
-    keep: true,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const { id } = await runKept(runtime, t, ['/probe', 'exit', '0']);
   assert.equal((await runtime.state(id)).status, 'stopped');
   await assert.rejects(pauseContainer(runtime.store, id), (err: unknown) => {
     assert.ok(err instanceof SkiffError);
@@ -165,19 +160,7 @@ test('update changes the cgroup limits the container sees, and the state records
 });
 
 test('run --keep leaves the stopped container for state and delete', async (t) => {
-  const bundle = makeBundle(['/probe', 'exit', '3']);
-  const id = uniqueId();
-  t.after(async () => {
-    await runtime.delete(id, { force: true }).catch(() => {});
-    bundle.cleanup();
-  });
-  const status = await runtime.run({
-    id,
-    bundle: bundle.dir,
-    foreground: true,
-    keep: true,
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const { id, bundle, status } = await runKept(runtime, t, ['/probe', 'exit', '3']);
   assert.equal(status, 3);
   assert.equal((await runtime.state(id)).status, 'stopped');
   await runtime.delete(id);
