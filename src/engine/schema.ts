@@ -1,0 +1,48 @@
+/**
+ * The engine's tables in skiff.db (owner 'engine'; see src/common/db.ts). Append new migrations at
+ * the end; never edit one that has shipped.
+ */
+import type { Migration } from '../common/index.ts';
+
+export const ENGINE_MIGRATIONS: readonly Migration[] = [
+  {
+    description: 'containers',
+    up: `CREATE TABLE containers (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE,
+      image TEXT NOT NULL,
+      image_id TEXT NOT NULL,
+      created TEXT NOT NULL,
+      -- created | running | exited | removing (paused comes from the freezer, not this column)
+      state TEXT NOT NULL,
+      pid INTEGER,
+      pid_start_time INTEGER,
+      started_at TEXT,
+      finished_at TEXT,
+      exit_code INTEGER,
+      oom_killed INTEGER NOT NULL DEFAULT 0,
+      restart_count INTEGER NOT NULL DEFAULT 0,
+      -- Docker's Config and HostConfig (JSON), the resolved mounts (JSON)
+      config TEXT NOT NULL,
+      host_config TEXT NOT NULL,
+      mounts TEXT NOT NULL,
+      -- a process doing a lifecycle step: "pid:starttime"; stale when that process is gone
+      lock_owner TEXT,
+      lock_op TEXT
+    ) STRICT;
+    CREATE INDEX containers_state ON containers (state);`,
+  },
+  {
+    description: 'volumes',
+    up: `CREATE TABLE volumes (
+      name TEXT PRIMARY KEY,
+      driver TEXT NOT NULL DEFAULT 'local',
+      created TEXT NOT NULL,
+      labels TEXT NOT NULL DEFAULT '{}',
+      options TEXT NOT NULL DEFAULT '{}',
+      anonymous INTEGER NOT NULL DEFAULT 0,
+      -- 1 once the image's content has been copied in (copy-up happens on first use only)
+      populated INTEGER NOT NULL DEFAULT 0
+    ) STRICT;`,
+  },
+];
