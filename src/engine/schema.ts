@@ -21,6 +21,8 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
       finished_at TEXT,
       exit_code INTEGER,
       oom_killed INTEGER NOT NULL DEFAULT 0,
+      -- the last start's failure (Docker's State.Error)
+      error TEXT,
       restart_count INTEGER NOT NULL DEFAULT 0,
       -- Docker's Config and HostConfig (JSON), the resolved mounts (JSON)
       config TEXT NOT NULL,

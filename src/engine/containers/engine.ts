@@ -1,0 +1,461 @@
+/**
+ * The engine's containers (DESIGN.md, "Process model of `skiff run`"): records in SQLite, a rootfs
+ * snapshot per container, an OCI bundle written at each start, the runtime library to create the
+ * container under a detached monitor (skiff-shim), and the cleanup after it exits. Every public step
+ * holds the container's lease (./lock.ts) so that concurrent commands never interleave on one.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  failedPrecondition,
+  type Logger,
+  notFound,
+  processLiveness,
+  SkiffError,
+  silentLogger,
+  waitForProcessExit,
+} from '../../common/index.ts';
+import {
+  createSnapshotter,
+  type ImageStore,
+  mountSnapshot,
+  type Snapshotter,
+  unmountSnapshot,
+} from '../../image/index.ts';
+import { parseSignal, Runtime } from '../../runtime/index.ts';
+import { openEngineDb } from '../db.ts';
+import type { ContainerConfig, HostConfig } from '../docker-types.ts';
+import { type ExitStatus, readExitFile } from '../monitor/index.ts';
+import {
+  containerDir,
+  containerLog,
+  containerRootfs,
+  type EnginePaths,
+  enginePaths,
+  runtimeStateRoot,
+  shimDir,
+} from '../paths.ts';
+import { openImages } from './images.ts';
+import { withContainerLock } from './lock.ts';
+import { checkName, newContainerId, randomName } from './names.ts';
+import { type Container, ContainerRecords } from './records.ts';
+import { prepareContainer, startContainerProcess } from './start.ts';
+
+export interface EngineOptions {
+  root?: string;
+  runroot?: string;
+  logger?: Logger;
+  /** The `skiff` command the monitor runs after an exit (default: this checkout's bin/skiff). */
+  cli?: readonly string[];
+}
+
+export interface CreateRequest {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  /** --pull: when the image may be fetched from a registry. */
+  pull?: 'missing' | 'always' | 'never';
+}
+
+export interface StartHooks {
+  /** Called once the container is created and before its program starts (attach here). */
+  beforeStart?: (monitorDir: string, container: Container) => Promise<void>;
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+const KILL_WAIT_MS = 10_000;
+
+export class Engine {
+  readonly paths: EnginePaths;
+  readonly records: ContainerRecords;
+  readonly runtime: Runtime;
+  readonly log: Logger;
+  private readonly cli: readonly string[];
+  private images?: ImageStore;
+
+  private readonly close_: () => void;
+
+  private constructor(options: EngineOptions, records: ContainerRecords, close: () => void) {
+    this.close_ = close;
+    this.paths = enginePaths(options.root, options.runroot);
+    this.records = records;
+    this.runtime = new Runtime({ root: runtimeStateRoot(this.paths), logger: options.logger });
+    this.log = options.logger ?? silentLogger;
+    this.cli = options.cli ?? defaultCli();
+  }
+
+  static open(options: EngineOptions = {}): Engine {
+    const paths = enginePaths(options.root, options.runroot);
+    const db = openEngineDb(paths.root);
+    return new Engine(options, new ContainerRecords(db), () => db.close());
+  }
+
+  close(): void {
+    this.images?.close();
+    this.close_();
+  }
+
+  async imageStore(): Promise<ImageStore> {
+    this.images ??= await openImages(this.paths.root);
+    return this.images;
+  }
+
+  snapshotter(): Snapshotter {
+    return createSnapshotter(undefined, this.paths.root);
+  }
+
+  // ---- create -------------------------------------------------------------------------------
+
+  async create(request: CreateRequest): Promise<Container> {
+    const prepared = await prepareContainer(this, request);
+    const name = request.name !== undefined ? checkName(request.name) : this.freeName();
+    const container: Container = {
+      id: newContainerId(),
+      name,
+      image: request.config.Image ?? '',
+      imageId: prepared.imageId,
+      created: new Date().toISOString(),
+      state: 'created',
+      oomKilled: false,
+      restartCount: 0,
+      config: prepared.config,
+      hostConfig: request.hostConfig,
+      mounts: [],
+    };
+    this.records.insert(container);
+    try {
+      await prepared.materialise(container);
+      this.records.update(container);
+    } catch (err) {
+      await this.discard(container).catch((e) =>
+        this.log.error('undoing a failed create', { error: String(e) }),
+      );
+      throw err;
+    }
+    return container;
+  }
+
+  private freeName(): string {
+    for (let attempt = 0; ; attempt++) {
+      const name = randomName(attempt);
+      if (!this.records.findByName(name)) return name;
+    }
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  async start(ref: string, hooks: StartHooks = {}): Promise<Container> {
+    const id = this.records.resolve(ref).id;
+    const done = await withContainerLock(this.records, id, 'start', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      if (c.state === 'running') return c;
+      if (c.state === 'removing')
+        throw failedPrecondition(`container ${ref} is marked for removal and cannot be started`);
+      await this.releaseResources(c);
+      try {
+        await startContainerProcess(this, c, this.exitCommand(c.id), hooks);
+      } catch (err) {
+        await this.releaseResources(c).catch(() => undefined);
+        c.error = err instanceof Error ? err.message : String(err);
+        c.exitCode = startFailureCode(err);
+        this.records.update(c);
+        throw err;
+      }
+      c.error = undefined;
+      this.records.update(c);
+      return c;
+    });
+    if (!done) throw notFound(`No such container: ${ref}`);
+    return done;
+  }
+
+  private exitCommand(id: string): string[] {
+    return [
+      ...this.cli,
+      '--root',
+      this.paths.root,
+      '--runroot',
+      this.paths.runroot,
+      'container',
+      'cleanup',
+      id,
+    ];
+  }
+
+  // ---- stop / kill / restart ----------------------------------------------------------------
+
+  async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
+    const id = this.records.resolve(ref).id;
+    const done = await withContainerLock(this.records, id, 'stop', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      if (c.state === 'running') await this.stopProcess(c, options);
+      return this.cleanupLocked(c.id, { autoRemove: true });
+    });
+    return done ?? this.gone(ref);
+  }
+
+  private async stopProcess(c: Container, options: { timeout?: number; signal?: string }): Promise<void> {
+    const signal = parseSignal(options.signal ?? c.config.StopSignal ?? 'SIGTERM');
+    const timeoutS = options.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    await this.signal(c, signal);
+    if (timeoutS >= 0 && (await this.waitExited(c, timeoutS * 1000))) return;
+    await this.signal(c, 'SIGKILL');
+    if (!(await this.waitExited(c, KILL_WAIT_MS)))
+      throw failedPrecondition(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`);
+  }
+
+  async kill(ref: string, signal: string = 'SIGKILL'): Promise<Container> {
+    const c = await this.refresh(this.records.resolve(ref));
+    if (c.state !== 'running')
+      throw failedPrecondition(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    await this.signal(c, parseSignal(signal));
+    return c;
+  }
+
+  async restart(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
+    const c = await this.stop(ref, options);
+    return this.start(c.id);
+  }
+
+  private async signal(c: Container, signal: NodeJS.Signals | number): Promise<void> {
+    try {
+      await this.runtime.kill(c.id, signal);
+    } catch (err) {
+      // The process ended between our look and the signal: stop has nothing left to do.
+      if (!(err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound')))
+        throw err;
+    }
+  }
+
+  /** Waits for the container's process to end (its monitor writes the exit file). */
+  private async waitExited(c: Container, timeoutMs: number): Promise<boolean> {
+    if (c.pid === undefined) return true;
+    return waitForProcessExit(c.pid, c.pidStartTime, timeoutMs);
+  }
+
+  // ---- wait / cleanup -----------------------------------------------------------------------
+
+  /** `docker wait`: resolves to the exit code once the container is not running. */
+  async wait(ref: string): Promise<number> {
+    let c = this.records.resolve(ref);
+    let delay = 10;
+    for (;;) {
+      c = await this.refresh(c);
+      if (c.state !== 'running') return c.exitCode ?? 0;
+      const exit = await readExitFile(shimDir(this.paths, c.id));
+      if (exit) return exit.exitCode;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 100);
+      const again = this.records.get(c.id);
+      if (!again) return c.exitCode ?? 0;
+      c = again;
+    }
+  }
+
+  /**
+   * After the container's process ended: records its exit, releases the runtime state, cgroup and
+   * rootfs mount, and removes an --rm container. Run by the monitor's exit command and by an
+   * attached `run`; idempotent.
+   */
+  async cleanup(ref: string): Promise<Container | undefined> {
+    const existing = this.records.get(ref) ?? this.records.resolve(ref);
+    return withContainerLock(this.records, existing.id, 'cleanup', () =>
+      this.cleanupLocked(existing.id, { autoRemove: true }),
+    );
+  }
+
+  private async cleanupLocked(id: string, options: { autoRemove: boolean }): Promise<Container | undefined> {
+    const c = this.records.get(id);
+    if (!c) return undefined;
+    if (c.state === 'running') {
+      const exit = await readExitFile(shimDir(this.paths, id));
+      const alive = c.pid !== undefined && (await processLiveness(c.pid, c.pidStartTime)) === 'alive';
+      if (!exit && alive) return c; // still running: nothing to clean up yet
+      applyExit(c, exit);
+    }
+    await this.releaseResources(c);
+    this.records.update(c);
+    if (options.autoRemove && c.hostConfig.AutoRemove) {
+      await this.removeLocked(c, { volumes: true });
+      return undefined;
+    }
+    return c;
+  }
+
+  /** Runtime state, cgroup, monitor dir and rootfs mount of the last run (none left after). */
+  private async releaseResources(c: Container): Promise<void> {
+    try {
+      await this.runtime.delete(c.id, { force: true });
+    } catch (err) {
+      if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
+    }
+    await unmountRootfs(containerRootfs(this.paths, c.id));
+    await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true });
+  }
+
+  // ---- remove -------------------------------------------------------------------------------
+
+  async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    await withContainerLock(this.records, id, 'remove', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      if (c.state === 'running') {
+        if (!options.force)
+          throw failedPrecondition(
+            `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
+          );
+        await this.signal(c, 'SIGKILL');
+        if (!(await this.waitExited(c, KILL_WAIT_MS)))
+          throw failedPrecondition(`container ${c.id.slice(0, 12)} did not die after SIGKILL`);
+        await this.cleanupLocked(c.id, { autoRemove: false });
+      }
+      await this.removeLocked(this.mustGet(id), options);
+    });
+  }
+
+  private async removeLocked(c: Container, options: { volumes?: boolean }): Promise<void> {
+    c.state = 'removing';
+    this.records.update(c);
+    await this.releaseResources(c);
+    await this.snapshotter()
+      .remove(c.id)
+      .catch((err: unknown) => {
+        if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
+      });
+    await fs.rm(containerDir(this.paths, c.id), { recursive: true, force: true });
+    this.records.delete(c.id);
+    if (options.volumes) await this.removeAnonymousVolumes(c);
+  }
+
+  private async removeAnonymousVolumes(c: Container): Promise<void> {
+    const { removeAnonymousVolumes } = await import('./volumes-bridge.ts');
+    await removeAnonymousVolumes(this, c);
+  }
+
+  /** Undoes a failed create. */
+  private async discard(c: Container): Promise<void> {
+    await this.removeLocked(c, { volumes: true });
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  /** A container with its state brought up to date (an exit its cleanup has not recorded yet). */
+  async inspect(ref: string): Promise<Container> {
+    return this.refresh(this.records.resolve(ref));
+  }
+
+  async list(): Promise<Container[]> {
+    const all = this.records.list();
+    return Promise.all(all.map((c) => this.refresh(c)));
+  }
+
+  /**
+   * Reconciles a 'running' record with the processes: an exit file means it ended (apply it); no
+   * init and no monitor means both were killed (mark it exited). With cleanup, also releases what
+   * the run held when nobody else will (its monitor is gone).
+   */
+  async refresh(c: Container, options: { cleanup?: boolean } = {}): Promise<Container> {
+    if (c.state !== 'running') return c;
+    const dir = shimDir(this.paths, c.id);
+    const exit = await readExitFile(dir);
+    if (!exit) {
+      const alive = c.pid !== undefined && (await processLiveness(c.pid, c.pidStartTime)) === 'alive';
+      if (alive) return c;
+    }
+    const monitorAlive = await isMonitorAlive(dir);
+    if (options.cleanup !== false && !monitorAlive) {
+      // Nobody will run the exit command: do its work now (if nobody else is at it).
+      const cleaned = await withContainerLock(this.records, c.id, 'cleanup', () =>
+        this.cleanupLocked(c.id, { autoRemove: true }),
+      ).catch(() => undefined);
+      if (cleaned) return cleaned;
+    }
+    const view = { ...c, mounts: c.mounts };
+    applyExit(view, exit);
+    return view;
+  }
+
+  mustGet(id: string): Container {
+    const c = this.records.get(id);
+    if (!c) throw notFound(`No such container: ${id}`);
+    return c;
+  }
+
+  private gone(ref: string): never {
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  paths_(c: Container) {
+    return {
+      dir: containerDir(this.paths, c.id),
+      rootfs: containerRootfs(this.paths, c.id),
+      log: containerLog(this.paths, c.id),
+      monitor: shimDir(this.paths, c.id),
+    };
+  }
+}
+
+function applyExit(c: Container, exit: ExitStatus | undefined): void {
+  c.state = 'exited';
+  c.exitCode = exit?.exitCode ?? 255;
+  c.oomKilled = exit?.oomKilled ?? false;
+  c.finishedAt = exit?.finishedAt ?? new Date().toISOString();
+  c.pid = undefined;
+  c.pidStartTime = undefined;
+}
+
+/** Docker's codes for a start that failed: 127 command not found, 126 not executable, else 125. */
+function startFailureCode(err: unknown): number {
+  const errno = (err as { cause?: { errno?: string; step?: string } })?.cause;
+  if (errno?.step === 'exec' && errno.errno === 'ENOENT') return 127;
+  if (errno?.step === 'exec' && (errno.errno === 'EACCES' || errno.errno === 'ENOEXEC')) return 126;
+  return 125;
+}
+
+async function isMonitorAlive(dir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(dir, 'monitor.pid'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  return Number.isInteger(pid) && pid > 0 && (await processLiveness(pid)) === 'alive';
+}
+
+/** Unmounts the rootfs if it is mounted (every layer of it). */
+export async function unmountRootfs(rootfs: string): Promise<void> {
+  let count = mountCount(rootfs);
+  while (count-- > 0) await unmountSnapshot(rootfs);
+}
+
+function mountCount(target: string): number {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return 0;
+  }
+  const escaped = target.replace(/[ \t\n\\]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  let n = 0;
+  for (const line of text.split('\n')) if (line.split(' ')[4] === escaped) n++;
+  return n;
+}
+
+export async function mountRootfs(specs: Parameters<typeof mountSnapshot>[0], rootfs: string): Promise<void> {
+  if (mountCount(rootfs) > 0) return;
+  await fs.mkdir(rootfs, { recursive: true });
+  await mountSnapshot(specs, rootfs);
+}
+
+/** bin/skiff of the checkout (or $SKIFF_CLI), which the monitor runs as `container cleanup`. */
+function defaultCli(): string[] {
+  if (process.env.SKIFF_CLI) return [process.env.SKIFF_CLI];
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'bin', 'skiff');
+    if (existsSync(candidate)) return [candidate];
+    dir = path.dirname(dir);
+  }
+  return ['skiff'];
+}

@@ -1,0 +1,58 @@
+/**
+ * One lifecycle step at a time per container, across processes: a lease in the container's row
+ * naming the holder by pid and start time. A holder that died (kill -9 of the CLI mid-step) leaves a
+ * stale lease, which the next taker recognises and takes over — so nothing waits forever on a corpse.
+ */
+import { readFileSync } from 'node:fs';
+import { failedPrecondition } from '../../common/index.ts';
+import type { ContainerRecords } from './records.ts';
+
+const LOCK_TIMEOUT_MS = 120_000;
+
+function processStartTime(pid: number): string | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process as a lease holder. */
+export const selfOwner = (): string => `${process.pid}:${processStartTime(process.pid) ?? '0'}`;
+
+/** A lease whose holder is no longer alive (or is another process reusing its pid). */
+export function isStaleOwner(owner: string): boolean {
+  const [pid, start] = owner.split(':');
+  return processStartTime(Number(pid)) !== start;
+}
+
+/**
+ * Runs fn holding the container's lease. Returns undefined without running fn when the container
+ * disappeared while we waited (someone else removed it).
+ */
+export async function withContainerLock<T>(
+  records: ContainerRecords,
+  id: string,
+  op: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  const owner = selfOwner();
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  let delay = 5;
+  for (;;) {
+    const taken = records.tryLock(id, owner, op, isStaleOwner);
+    if (taken === 'gone') return undefined;
+    if (taken) break;
+    if (Date.now() > deadline)
+      throw failedPrecondition(`container ${id.slice(0, 12)} is busy with another operation; try again`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    records.unlock(id, owner);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Container records in skiff.db: one row per container, written in short transactions so that any
+ * number of skiff processes can work on containers at once. Lifecycle steps on one container are
+ * serialised by a lease in the row (./lock.ts), not by holding a database transaction.
+ */
+import {
+  alreadyExists,
+  type Database,
+  inTransaction,
+  invalidArgument,
+  notFound,
+} from '../../common/index.ts';
+import type { ContainerConfig, HostConfig } from '../docker-types.ts';
+import type { ResolvedMount } from '../mount-types.ts';
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'removing';
+
+export interface Container {
+  readonly id: string;
+  readonly name: string;
+  /** The reference the user gave (`busybox`), as Docker's Config.Image. */
+  readonly image: string;
+  /** The image's ID (config digest). */
+  readonly imageId: string;
+  readonly created: string;
+  state: ContainerState;
+  pid?: number;
+  pidStartTime?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled: boolean;
+  restartCount: number;
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig;
+  mounts: ResolvedMount[];
+  /** The last start's failure (Docker's State.Error). */
+  error?: string;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  image: string;
+  image_id: string;
+  created: string;
+  state: string;
+  pid: number | null;
+  pid_start_time: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  oom_killed: number;
+  error: string | null;
+  restart_count: number;
+  config: string;
+  host_config: string;
+  mounts: string;
+  lock_owner: string | null;
+  lock_op: string | null;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function fromRow(row: Row): Container {
+  return {
+    id: row.id,
+    name: row.name,
+    image: row.image,
+    imageId: row.image_id,
+    created: row.created,
+    state: row.state as ContainerState,
+    pid: opt(row.pid),
+    pidStartTime: row.pid_start_time === null ? undefined : String(row.pid_start_time),
+    startedAt: opt(row.started_at),
+    finishedAt: opt(row.finished_at),
+    exitCode: opt(row.exit_code),
+    oomKilled: row.oom_killed !== 0,
+    restartCount: row.restart_count,
+    config: JSON.parse(row.config) as ContainerConfig,
+    hostConfig: JSON.parse(row.host_config) as HostConfig,
+    mounts: JSON.parse(row.mounts) as ResolvedMount[],
+    error: opt(row.error),
+  };
+}
+
+export class ContainerRecords {
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  insert(c: Container): void {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          c.id,
+          c.name,
+          c.image,
+          c.imageId,
+          c.created,
+          c.state,
+          JSON.stringify(c.config),
+          JSON.stringify(c.hostConfig),
+          JSON.stringify(c.mounts),
+        );
+    } catch (err) {
+      if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
+        const other = this.findByName(c.name);
+        throw alreadyExists(
+          `Conflict. The container name "/${c.name}" is already in use by container "${other?.id ?? '?'}". You have to remove (or rename) that container to be able to reuse that name.`,
+          err,
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Writes the run-time fields (state, pid, times, exit) of c. */
+  update(c: Container): void {
+    this.db
+      .prepare(
+        `UPDATE containers SET state = ?, pid = ?, pid_start_time = ?, started_at = ?, finished_at = ?,
+           exit_code = ?, oom_killed = ?, restart_count = ?, mounts = ?, error = ? WHERE id = ?`,
+      )
+      .run(
+        c.state,
+        c.pid ?? null,
+        c.pidStartTime === undefined ? null : Number(c.pidStartTime),
+        c.startedAt ?? null,
+        c.finishedAt ?? null,
+        c.exitCode ?? null,
+        c.oomKilled ? 1 : 0,
+        c.restartCount,
+        JSON.stringify(c.mounts),
+        c.error ?? null,
+        c.id,
+      );
+  }
+
+  delete(id: string): void {
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  get(id: string): Container | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  findByName(name: string): Container | undefined {
+    const row = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  list(): Container[] {
+    const rows = this.db.prepare('SELECT * FROM containers ORDER BY created DESC').all() as unknown as Row[];
+    return rows.map(fromRow);
+  }
+
+  /**
+   * Docker's lookup: a full id, then an exact name (with or without the leading slash), then a
+   * unique id prefix.
+   */
+  resolve(ref: string): Container {
+    if (ref === '') throw invalidArgument('container name or ID must not be empty');
+    const byId = this.get(ref);
+    if (byId) return byId;
+    const byName = this.findByName(ref.replace(/^\//, ''));
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const rows = this.db
+        .prepare("SELECT * FROM containers WHERE id LIKE ? || '%' LIMIT 2")
+        .all(ref) as unknown as Row[];
+      if (rows.length === 1) return fromRow(rows[0]!);
+      if (rows.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  /** Takes the row's lease if it is free or held by `isStale`; returns whether it was taken. */
+  tryLock(id: string, owner: string, op: string, isStale: (owner: string) => boolean): boolean | 'gone' {
+    return inTransaction(this.db, () => {
+      const row = this.db.prepare('SELECT lock_owner FROM containers WHERE id = ?').get(id) as
+        | { lock_owner: string | null }
+        | undefined;
+      if (!row) return 'gone';
+      if (row.lock_owner !== null && row.lock_owner !== owner && !isStale(row.lock_owner)) return false;
+      this.db.prepare('UPDATE containers SET lock_owner = ?, lock_op = ? WHERE id = ?').run(owner, op, id);
+      return true;
+    });
+  }
+
+  unlock(id: string, owner: string): void {
+    this.db
+      .prepare('UPDATE containers SET lock_owner = NULL, lock_op = NULL WHERE id = ? AND lock_owner = ?')
+      .run(id, owner);
+  }
+}

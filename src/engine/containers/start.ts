@@ -1,0 +1,123 @@
+/**
+ * The two halves of a container's making: `prepareContainer` at create (image, merged config,
+ * snapshot, volumes, the /etc files) and `startContainerProcess` at each start (rootfs mount, volume
+ * copy-up, the OCI bundle, the runtime's create under a monitor, then start).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { invalidArgument, writeFileAtomic } from '../../common/index.ts';
+import { prepareRootfs } from '../../image/index.ts';
+import type { ContainerConfig } from '../docker-types.ts';
+import { containerFiles } from '../files.ts';
+import { copyUpVolumes, resolveMounts } from '../mounts.ts';
+import { buildSpec, mergeImageConfig, resolveUser } from '../spec/index.ts';
+import { VolumeStore } from '../volumes/index.ts';
+import type { CreateRequest, Engine, StartHooks } from './engine.ts';
+import { mountRootfs } from './engine.ts';
+import { findImage, imageRuntimeConfig } from './images.ts';
+import type { Container } from './records.ts';
+
+export interface PreparedContainer {
+  imageId: string;
+  config: ContainerConfig;
+  /** Makes the container's files once its record exists (snapshot, volumes, /etc files). */
+  materialise(c: Container): Promise<void>;
+}
+
+export async function prepareContainer(engine: Engine, request: CreateRequest): Promise<PreparedContainer> {
+  const store = await engine.imageStore();
+  const image = await findImage(store, request.config.Image ?? '', request.pull ?? 'missing');
+  const config = mergeImageConfig(request.config, await imageRuntimeConfig(store, image));
+  if (!config.Entrypoint?.length && !config.Cmd?.length)
+    throw invalidArgument('No command specified: give one after the image name, or use --entrypoint');
+  return {
+    imageId: image.id,
+    config,
+    async materialise(c) {
+      const dir = engine.paths_(c).dir;
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      await prepareRootfs(store, image.id, c.id, { snapshotter: engine.snapshotter() });
+      const volumes = new VolumeStore(engine.paths);
+      c.mounts = await resolveMounts(volumes, c.hostConfig, Object.keys(config.Volumes ?? {}), c.id);
+      await writeEtcFiles(dir, c);
+    },
+  };
+}
+
+async function writeEtcFiles(dir: string, c: Container): Promise<void> {
+  const files = await containerFiles(c.config, c.hostConfig);
+  await writeFileAtomic(path.join(dir, 'hostname'), files.hostname, 0o644);
+  await writeFileAtomic(path.join(dir, 'hosts'), files.hosts, 0o644);
+  await writeFileAtomic(path.join(dir, 'resolv.conf'), files.resolvConf, 0o644);
+}
+
+export async function startContainerProcess(
+  engine: Engine,
+  c: Container,
+  exitCommand: string[],
+  hooks: StartHooks,
+): Promise<void> {
+  const p = engine.paths_(c);
+  await mountRootfs(await engine.snapshotter().mounts(c.id), p.rootfs);
+  await copyUpVolumes(c.mounts, p.rootfs);
+  const spec = buildSpec({
+    id: c.id,
+    config: c.config,
+    hostConfig: c.hostConfig,
+    rootfs: p.rootfs,
+    mounts: c.mounts,
+    files: {
+      hostname: path.join(p.dir, 'hostname'),
+      hosts: path.join(p.dir, 'hosts'),
+      resolvConf: path.join(p.dir, 'resolv.conf'),
+    },
+    user: await resolveUser(p.rootfs, c.config.User ?? ''),
+  });
+  await writeFileAtomic(path.join(p.dir, 'config.json'), JSON.stringify(spec));
+  await fs.mkdir(p.monitor, { recursive: true, mode: 0o700 });
+  const options = {
+    id: c.id,
+    bundle: p.dir,
+    monitor: {
+      dir: p.monitor,
+      ...logOptions(c, p.log),
+      stdin: c.config.OpenStdin ?? false,
+      oomFile: 'auto',
+      exitCommand,
+    },
+  };
+  const created = await engine.runtime.create(options);
+  c.pid = created.record.pid;
+  c.pidStartTime = created.record.pidStartTime;
+  await hooks.beforeStart?.(p.monitor, c);
+  await engine.runtime.start(c.id);
+  c.state = 'running';
+  c.startedAt = new Date().toISOString();
+  c.exitCode = 0;
+  c.oomKilled = false;
+}
+
+/** json-file (Docker's default) with its max-size (decimal units, as Docker's) and max-file. */
+function logOptions(
+  c: Container,
+  file: string,
+): { logFile?: string; logMaxSize?: number; logMaxFiles?: number } {
+  const log = c.hostConfig.LogConfig;
+  if (log?.Type === 'none') return {};
+  const maxSize = log?.Config?.['max-size'];
+  const maxFile = log?.Config?.['max-file'];
+  return {
+    logFile: file,
+    ...(maxSize ? { logMaxSize: humanSize(maxSize) } : {}),
+    ...(maxFile ? { logMaxFiles: Number(maxFile) } : {}),
+  };
+}
+
+const DECIMAL: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+
+/** Docker's units.FromHumanSize: `10m` = 10,000,000 bytes. */
+export function humanSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(text.trim());
+  if (!m) throw invalidArgument(`invalid size: '${text}'`);
+  return Math.round(Number(m[1]) * DECIMAL[m[2]!.toLowerCase()]!);
+}
