@@ -1,4 +1,8 @@
 // The engine's public face (DESIGN.md): other folders import only this module.
+
+export * from './containers/index.ts';
 export * from './db.ts';
+export type * from './docker-types.ts';
+export * from './monitor/index.ts';
 export * from './mount-types.ts';
 export * from './paths.ts';

@@ -18,6 +18,25 @@ export interface NounEntry {
 }
 
 export const NOUNS: Readonly<Record<string, NounEntry>> = {
+  container: {
+    summary: 'Manage containers',
+    verbs: {
+      attach: {
+        summary: 'Attach local standard input, output, and error streams to a running container',
+        load: () => import('./container/attach.ts'),
+      },
+      create: { summary: 'Create a new container', load: () => import('./container/create.ts') },
+      exec: {
+        summary: 'Execute a command in a running container',
+        load: () => import('./container/exec.ts'),
+      },
+      run: {
+        summary: 'Create and run a new container from an image',
+        load: () => import('./container/run.ts'),
+      },
+      start: { summary: 'Start one or more stopped containers', load: () => import('./container/start.ts') },
+    },
+  },
   image: {
     summary: 'Manage images',
     verbs: {
@@ -58,6 +77,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
 
 /** docker's top-level shortcuts: `skiff images` = `skiff image ls`. */
 export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: string]>> = {
+  attach: ['container', 'attach'],
+  create: ['container', 'create'],
+  exec: ['container', 'exec'],
+  run: ['container', 'run'],
+  start: ['container', 'start'],
   history: ['image', 'history'],
   images: ['image', 'ls'],
   import: ['image', 'import'],

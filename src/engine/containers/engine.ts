@@ -23,7 +23,7 @@ import {
   type Snapshotter,
   unmountSnapshot,
 } from '../../image/index.ts';
-import { parseSignal, Runtime } from '../../runtime/index.ts';
+import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../../runtime/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import { type ExitStatus, readExitFile } from '../monitor/index.ts';
@@ -36,6 +36,7 @@ import {
   runtimeStateRoot,
   shimDir,
 } from '../paths.ts';
+import { resolveUser } from '../spec/index.ts';
 import { openImages } from './images.ts';
 import { withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
@@ -58,12 +59,25 @@ export interface CreateRequest {
   pull?: 'missing' | 'always' | 'never';
 }
 
+export interface ExecRequest {
+  cmd: string[];
+  tty?: boolean;
+  /** Keep stdin open (docker exec -i). */
+  stdin?: boolean;
+  detach?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  privileged?: boolean;
+}
+
 export interface StartHooks {
   /** Called once the container is created and before its program starts (attach here). */
   beforeStart?: (monitorDir: string, container: Container) => Promise<void>;
 }
 
 const DEFAULT_STOP_TIMEOUT_S = 10;
+
 const KILL_WAIT_MS = 10_000;
 
 export class Engine {
@@ -336,6 +350,34 @@ export class Engine {
   /** Undoes a failed create. */
   private async discard(c: Container): Promise<void> {
     await this.removeLocked(c, { volumes: true });
+  }
+
+  // ---- exec ---------------------------------------------------------------------------------
+
+  /** `docker exec`: a process in the running container, from its config.json's process. */
+  async exec(ref: string, options: ExecRequest): Promise<ExecedProcess> {
+    const c = await this.refresh(this.records.resolve(ref));
+    if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    const user = options.user
+      ? await resolveUser(containerRootfs(this.paths, c.id), options.user)
+      : undefined;
+    const proc = await this.runtime.execProcessFor(c.id, {
+      args: options.cmd,
+      terminal: options.tty ?? false,
+      env: options.env ?? [],
+      ...(options.workdir ? { cwd: options.workdir } : {}),
+      ...(user ? { user: { uid: user.uid, gid: user.gid }, additionalGids: user.additionalGids } : {}),
+      ...(options.privileged ? { capabilities: [...ALL_CAPABILITIES] } : {}),
+    });
+    const detach = options.detach ?? false;
+    return this.runtime.exec(c.id, proc, {
+      detach,
+      stdio: [
+        options.stdin && !detach ? 'inherit' : 'ignore',
+        detach ? 'ignore' : 'inherit',
+        detach ? 'ignore' : 'inherit',
+      ],
+    });
   }
 
   // ---- reading ------------------------------------------------------------------------------
