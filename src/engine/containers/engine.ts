@@ -38,7 +38,7 @@ import {
 } from '../paths.ts';
 import { resolveUser } from '../spec/index.ts';
 import { openImages } from './images.ts';
-import { withContainerLock } from './lock.ts';
+import { isStaleOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { type Container, ContainerRecords } from './records.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
@@ -99,10 +99,39 @@ export class Engine {
     this.cli = options.cli ?? defaultCli();
   }
 
-  static open(options: EngineOptions = {}): Engine {
+  /** Opens the engine's records and recovers what interrupted commands left (see recover()). */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
     const paths = enginePaths(options.root, options.runroot);
     const db = openEngineDb(paths.root);
-    return new Engine(options, new ContainerRecords(db), () => db.close());
+    const engine = new Engine(options, new ContainerRecords(db), () => db.close());
+    try {
+      await engine.recover();
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  /**
+   * Finishes or undoes the steps of processes that died holding a container's lease (a CLI killed
+   * during start, stop or rm): what they left (runtime state, monitor, mounts) is released and the
+   * record made true again. Every command runs this first; with no stale lease it is one query.
+   */
+  async recover(): Promise<void> {
+    for (const id of this.records.staleLocks(isStaleOwner)) {
+      await withContainerLock(this.records, id, 'recover', async () => {
+        const c = this.mustGet(id);
+        if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
+        if (c.state === 'running') {
+          const now = await this.refresh(c, { cleanup: false });
+          if (now.state !== 'running' && !(await isMonitorAlive(shimDir(this.paths, id))))
+            await this.cleanupLocked(id, { autoRemove: true });
+          return;
+        }
+        await this.releaseResources(c);
+      });
+    }
   }
 
   close(): void {

@@ -195,6 +195,17 @@ export class ContainerRecords {
     });
   }
 
+  /** Containers whose lease is held by a process that is gone. */
+  staleLocks(isStale: (owner: string) => boolean): string[] {
+    const rows = this.db
+      .prepare('SELECT id, lock_owner FROM containers WHERE lock_owner IS NOT NULL')
+      .all() as {
+      id: string;
+      lock_owner: string;
+    }[];
+    return rows.filter((r) => isStale(r.lock_owner)).map((r) => r.id);
+  }
+
   unlock(id: string, owner: string): void {
     this.db
       .prepare('UPDATE containers SET lock_owner = NULL, lock_op = NULL WHERE id = ? AND lock_owner = ?')
