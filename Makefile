@@ -36,6 +36,7 @@ test: setup lint typecheck
 bench: setup
 	node bench/runtime-lifecycle.ts
 	node bench/image-unpack.ts
+	node bench/engine-run.ts
 
 clean:
 	rm -rf dist native/build

@@ -15,16 +15,11 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ImageStore, LayerStore, loadArchive } from '../src/image/index.ts';
 import { configFor, ociArchive } from '../test/helpers/archive.ts';
+import { median } from './lib.ts';
 
 const ITERATIONS = Number(process.argv[2] ?? 3);
 const work = mkdtempSync(path.join(tmpdir(), 'skiff-bench-unpack-'));
 const MB = 1024 * 1024;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Half-compressible content: a random half and a repeated half, as real binaries roughly are. */
 function content(size: number): Buffer {

@@ -7,62 +7,16 @@
  *   node bench/runtime-lifecycle.ts [iterations]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Spec } from '../src/oci/index.ts';
 import { Runtime } from '../src/runtime/index.ts';
 import { makeBundle, uniqueId } from '../test/helpers/bundle.ts';
 import { SKIFF_RUNTIME } from '../test/helpers/cli.ts';
 import { tempDir } from '../test/helpers/rootfs.ts';
+import { firstLine, measureInterleaved, type Result, type Runner, report, which } from './lib.ts';
 
 const ITERATIONS = Number(process.argv[2] ?? 30);
 const WARMUP = 3;
-
-interface Result {
-  name: string;
-  median?: number;
-  note?: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-interface Runner {
-  name: string;
-  once: () => Promise<void> | void;
-}
-
-const firstLine = (err: unknown) => (err as Error).message.split('\n')[0];
-
-/**
- * Times every runner ITERATIONS times, round-robin (one run of each per round), so that a slow spell
- * of this shared VM weighs on all of them alike and the ratios stay meaningful. A runner that fails
- * is dropped with its error as the note.
- */
-async function measureInterleaved(runners: Runner[]): Promise<Result[]> {
-  const times = new Map<string, number[]>(runners.map((r) => [r.name, []]));
-  const notes = new Map<string, string>();
-  const live = async (r: Runner, record: boolean) => {
-    if (notes.has(r.name)) return;
-    try {
-      const start = process.hrtime.bigint();
-      await r.once();
-      if (record) times.get(r.name)!.push(Number(process.hrtime.bigint() - start) / 1e6);
-    } catch (err) {
-      notes.set(r.name, firstLine(err)!);
-    }
-  };
-  for (let i = 0; i < WARMUP; i++) for (const r of runners) await live(r, false);
-  for (let i = 0; i < ITERATIONS; i++) for (const r of runners) await live(r, true);
-  return runners.map((r) =>
-    notes.has(r.name)
-      ? { name: r.name, note: notes.get(r.name)! }
-      : { name: r.name, median: median(times.get(r.name)!) },
-  );
-}
 
 function cli(binary: string, root: string, bundle: string): () => void {
   return () => {
@@ -73,14 +27,6 @@ function cli(binary: string, root: string, bundle: string): () => void {
     if (result.status !== 0)
       throw new Error(`${path.basename(binary)} failed: ${result.stderr || result.error}`);
   };
-}
-
-function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    const candidate = path.join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** A running container (made by the CLI or the library) for `exec` to join; removed by `stop`. */
@@ -131,25 +77,23 @@ async function measureExecs(
     try {
       targets.set(name, await start());
     } catch (err) {
-      failed.push({ name, note: firstLine(err)! });
+      failed.push({ name, note: firstLine(err) });
     }
   }
   try {
-    const measured = await measureInterleaved([...targets].map(([name, t]) => ({ name, once: t.exec })));
+    const measured = await measureInterleaved(
+      [...targets].map(([name, t]) => ({ name, once: t.exec })),
+      ITERATIONS,
+      WARMUP,
+    );
     return starters.map(({ name }) => [...measured, ...failed].find((r) => r.name === name)!);
   } finally {
     for (const t of targets.values()) await t.stop();
   }
 }
 
-function report(title: string, results: Result[]): void {
-  const runc = results.find((r) => r.name === 'runc')?.median;
-  console.log(`${title}, ${ITERATIONS} runs each, interleaved (median)`);
-  for (const r of results) {
-    const ratio = r.median !== undefined && runc ? `${(r.median / runc).toFixed(2)}× runc` : '';
-    const figure = r.median !== undefined ? `${r.median.toFixed(1)} ms` : `— (${r.note})`;
-    console.log(`  ${r.name.padEnd(36)} ${figure.padStart(10)}  ${ratio}`);
-  }
+function reportRuntimes(title: string, results: Result[]): void {
+  report(`${title}, ${ITERATIONS} runs each, interleaved (median)`, results, 'runc');
 }
 
 // runc's own default version, which crun 1.8 also accepts (it refuses 1.3.0 before anything else).
@@ -186,7 +130,10 @@ try {
       },
     },
   ];
-  report('create+start+wait+delete of /bin/true', await measureInterleaved(lifecycle));
+  reportRuntimes(
+    'create+start+wait+delete of /bin/true',
+    await measureInterleaved(lifecycle, ITERATIONS, WARMUP),
+  );
 
   const execs = await measureExecs([
     ...peers.map(({ name, binary }) => ({
@@ -202,7 +149,7 @@ try {
     },
     { name: 'skiff runtime library (in-process)', start: () => libraryTarget(runtime, sleeper.dir) },
   ]);
-  report('exec of /bin/true into a running container', execs);
+  reportRuntimes('exec of /bin/true into a running container', execs);
 } finally {
   bundle.cleanup();
   sleeper.cleanup();

@@ -1,0 +1,75 @@
+/**
+ * The `skiff` CLI against its own temporary $SKIFF_ROOT / $SKIFF_RUNROOT, with a busybox image
+ * (Debian's busybox-static plus the probe) imported into it — what the engine's e2e tests share.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ImageStore, importRootfs } from '../../src/image/index.ts';
+import { makeRootfs, REPO_ROOT } from './rootfs.ts';
+
+export const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
+export const BUSYBOX_IMAGE = 'busybox:latest';
+
+export interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface EngineEnv {
+  root: string;
+  runroot: string;
+  env: NodeJS.ProcessEnv;
+  skiff(args: string[], options?: { input?: string; timeoutMs?: number }): Result;
+  spawnSkiff(args: string[]): ChildProcess;
+}
+
+/** A fresh engine root with the busybox image; everything is removed after the test (file). */
+export async function engineEnv(t: { after: (fn: () => void) => void }): Promise<EngineEnv> {
+  const root = mkdtempSync(path.join(tmpdir(), 'skiff-engine-'));
+  const runroot = path.join(root, 'run');
+  const env = { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: runroot };
+  const skiff = (args: string[], options: { input?: string; timeoutMs?: number } = {}): Result => {
+    const r = spawnSync(SKIFF, args, {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      timeout: options.timeoutMs ?? 60_000,
+      env,
+    });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  t.after(() => {
+    const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) skiff(['rm', '-f', '-v', ...ids]);
+    rmSync(root, { recursive: true, force: true });
+  });
+  await importBusybox(root);
+  return {
+    root,
+    runroot,
+    env,
+    skiff,
+    spawnSkiff: (args) => spawn(SKIFF, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+  };
+}
+
+/** busybox-static with its applets, /probe, /etc/passwd and /etc/group, as `busybox:latest`. */
+export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'skiff-busybox-'));
+  try {
+    makeRootfs(dir);
+    const tar = spawn('tar', ['--numeric-owner', '-C', dir, '-cf', '-', '.'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const store = await ImageStore.open({ root });
+    try {
+      await importRootfs(store, tar.stdout, { reference, changes: ['CMD ["sh"]'] });
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
