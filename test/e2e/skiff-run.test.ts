@@ -204,4 +204,26 @@ test('skiff run', async (t) => {
     assert.equal(e.skiff(['ps', '-aq']).stdout, '');
     await noLeftovers(e, id);
   });
+
+  await t.test(
+    "export writes the container's files; an image in use is kept from rmi and prune",
+    async () => {
+      const id = e
+        .skiff(['create', '--name', 'exp', 'busybox', 'sh', '-c', 'echo hi > /made-here'])
+        .stdout.trim();
+      assert.equal(e.skiff(['start', '-a', 'exp']).status, 0);
+      const tar = spawnSync(SKIFF, ['export', 'exp'], { env: e.env, maxBuffer: 64 << 20 });
+      assert.equal(tar.status, 0, String(tar.stderr));
+      const list = spawnSync('tar', ['-t'], { input: tar.stdout, encoding: 'utf8', maxBuffer: 64 << 20 });
+      assert.match(list.stdout, /^\.\/made-here$/m);
+      assert.match(list.stdout, /^\.\/bin\/busybox$/m);
+      const rmi = e.skiff(['rmi', 'busybox']);
+      assert.equal(rmi.status, 1);
+      assert.match(rmi.stderr, new RegExp(`container ${id.slice(0, 12)} is using its referenced image`));
+      assert.equal(e.skiff(['image', 'prune', '-a', '-f']).status, 0);
+      assert.equal(e.skiff(['start', '-a', 'exp']).status, 0, 'the image layers are still there');
+      e.skiff(['rm', 'exp']);
+      await noLeftovers(e, id);
+    },
+  );
 });

@@ -80,6 +80,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   attach: ['container', 'attach'],
   create: ['container', 'create'],
   exec: ['container', 'exec'],
+  export: ['container', 'export'],
   run: ['container', 'run'],
   start: ['container', 'start'],
   history: ['image', 'history'],

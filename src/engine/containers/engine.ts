@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import {
   failedPrecondition,
   type Logger,
@@ -18,6 +19,7 @@ import {
 } from '../../common/index.ts';
 import {
   createSnapshotter,
+  exportRootfs,
   type ImageStore,
   mountSnapshot,
   type Snapshotter,
@@ -406,6 +408,26 @@ export class Engine {
         detach ? 'ignore' : 'inherit',
         detach ? 'ignore' : 'inherit',
       ],
+    });
+  }
+
+  // ---- export -------------------------------------------------------------------------------
+
+  /** `docker export`: the container's merged root filesystem as a tar stream. */
+  async export(ref: string, output: Writable | string): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    const store = await this.imageStore();
+    const rootfs = containerRootfs(this.paths, id);
+    await withContainerLock(this.records, id, 'export', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      // A stopped container's snapshot is mounted for the copy only.
+      const mountedHere = c.state !== 'running';
+      if (mountedHere) await mountRootfs(await this.snapshotter().mounts(id), rootfs);
+      try {
+        await exportRootfs(store, { rootfs }, output);
+      } finally {
+        if (mountedHere) await unmountRootfs(rootfs);
+      }
     });
   }
 

@@ -6,3 +6,4 @@ export {
   type StartHooks,
 } from './engine.ts';
 export type { Container, ContainerState } from './records.ts';
+export { containersByImage } from './usage.ts';

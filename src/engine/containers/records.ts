@@ -195,6 +195,19 @@ export class ContainerRecords {
     });
   }
 
+  /** Image ID -> the containers made from it (docker keeps such images from rmi and prune). */
+  imageUsers(): Map<string, { id: string; state: ContainerState }[]> {
+    const users = new Map<string, { id: string; state: ContainerState }[]>();
+    const rows = this.db.prepare('SELECT id, image_id, state FROM containers').all() as {
+      id: string;
+      image_id: string;
+      state: ContainerState;
+    }[];
+    for (const r of rows)
+      users.set(r.image_id, [...(users.get(r.image_id) ?? []), { id: r.id, state: r.state }]);
+    return users;
+  }
+
   /** Containers whose lease is held by a process that is gone. */
   staleLocks(isStale: (owner: string) => boolean): string[] {
     const rows = this.db
@@ -211,4 +224,9 @@ export class ContainerRecords {
       .prepare('UPDATE containers SET lock_owner = NULL, lock_op = NULL WHERE id = ? AND lock_owner = ?')
       .run(id, owner);
   }
+}
+
+/** Which containers use which image, for the image verbs (rmi, image prune). */
+export function imageUsers(db: Database): Map<string, { id: string; state: ContainerState }[]> {
+  return new ContainerRecords(db).imageUsers();
 }

@@ -484,7 +484,7 @@ export class ImageStore {
   }
 
   /** `image prune`: removes every dangling image (one without tags) and the blobs only they used. */
-  pruneDangling(): RemoveResult {
+  pruneDangling(keep: ReadonlySet<string> = new Set()): RemoveResult {
     return inTransaction(this.db, () => {
       const dangling = this.db
         .prepare(
@@ -492,7 +492,8 @@ export class ImageStore {
              (SELECT m.image_id FROM tags t JOIN manifests m ON m.digest = t.manifest_digest)`,
         )
         .all()
-        .map((r) => String(r.id));
+        .map((r) => String(r.id))
+        .filter((id) => !keep.has(id));
       const results = dangling.map((id) => this.deleteImageLocked(this.imageFor(id), []));
       return {
         untagged: results.flatMap((r) => r.untagged),

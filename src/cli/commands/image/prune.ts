@@ -1,4 +1,5 @@
 /** `skiff image prune`: dangling images (or, with -a, every image no container uses). */
+import { containersByImage } from '../../../engine/index.ts';
 import { type Digest, type ImageStore, LayerStore, type RemoveResult } from '../../../image/index.ts';
 import type { CommandDef, Context } from '../../command.ts';
 import { humanSize } from '../../render/index.ts';
@@ -14,9 +15,10 @@ async function confirm(ctx: Context, warning: string): Promise<boolean> {
   return answer === 'y' || answer === 'yes';
 }
 
-/** -a: no container engine exists yet, so no image is in use and every image goes. */
-function pruneAll(store: ImageStore): RemoveResult {
-  const results = store.list().map((image) => store.remove(image.id, { force: true }));
+/** -a: every image no container was made from. */
+function pruneAll(store: ImageStore, inUse: ReadonlySet<string>): RemoveResult {
+  const unused = store.list().filter((image) => !inUse.has(image.id));
+  const results = unused.map((image) => store.remove(image.id, { force: true }));
   return {
     untagged: results.flatMap((r) => r.untagged),
     deleted: results.flatMap((r) => r.deleted),
@@ -40,10 +42,11 @@ const command: CommandDef = {
   async run(ctx, { flags }) {
     const all = Boolean(flags.all);
     if (!flags.force && !(await confirm(ctx, all ? WARN_ALL : WARN_DANGLING))) return 0;
+    const inUse = new Set(containersByImage(ctx.globals.root).keys());
     const { result, reclaimed } = await withStore(ctx, async (store) => {
       // Sizes first: the reclaimed space is what the deleted blobs held.
       const sizes = new Map<Digest, number>((await store.content.list()).map((b) => [b.digest, b.size]));
-      const result = all ? pruneAll(store) : store.pruneDangling();
+      const result = all ? pruneAll(store, inUse) : store.pruneDangling(inUse);
       const reclaimed = result.blobsDeleted.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
       await new LayerStore(store).gc();
       return { result, reclaimed };
