@@ -68,23 +68,66 @@ export function formatLogEntry(entry: LogEntry, options: { timestamps?: boolean 
   return `${formatRfc3339NanoFixed(time)} ${entry.log}`;
 }
 
-/** The rotated files that exist, oldest first, then FILE itself (when it exists). */
-async function logFiles(file: string): Promise<string[]> {
+/** The highest N of the FILE.N that exist (0 when none). */
+async function highestRotation(file: string): Promise<number> {
   const dir = path.dirname(file);
   const base = path.basename(file);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (err) {
-    if (hasErrno(err, 'ENOENT')) return [];
+    if (hasErrno(err, 'ENOENT')) return 0;
     throw syscallError('readdir', dir, err);
   }
-  const rotated = names
-    .map((n) => (n.startsWith(`${base}.`) ? Number(n.slice(base.length + 1)) : Number.NaN))
-    .filter((n) => Number.isInteger(n) && n > 0)
-    .sort((a, b) => b - a)
-    .map((n) => `${file}.${n}`);
-  return names.includes(base) ? [...rotated, file] : rotated;
+  return Math.max(
+    0,
+    ...names
+      .map((n) => (n.startsWith(`${base}.`) ? Number(n.slice(base.length + 1)) : Number.NaN))
+      .filter((n) => Number.isInteger(n) && n > 0),
+  );
+}
+
+/**
+ * Opens FILE.1, FILE.2, … newest first, each file once (a rotation while this runs shifts the names
+ * towards older ones, so nothing is skipped; a file seen twice is kept once). Stops at the file
+ * `stopId` (already read); the file `newerId` and everything newer are left out (they are read
+ * later as FILE). Returns them oldest first.
+ */
+async function openRotated(file: string, stopId?: string, newerId?: string): Promise<LineReader[]> {
+  const found: LineReader[] = [];
+  const seen = new Set<string>();
+  const highest = await highestRotation(file);
+  // A slot can be empty for a moment while the writer shifts the names: look one past the highest.
+  for (let n = 1; n <= highest + 1; n++) {
+    const reader = await openReader(`${file}.${n}`);
+    if (!reader) continue;
+    const { id } = reader;
+    if (seen.has(id) || id === stopId || id === newerId) await reader.handle.close().catch(() => undefined);
+    if (id === stopId) break;
+    if (id === newerId) {
+      for (const r of found.splice(0)) await r.handle.close().catch(() => undefined);
+      continue;
+    }
+    if (seen.has(id)) continue;
+    seen.add(id);
+    found.push(reader);
+  }
+  return found.reverse();
+}
+
+/**
+ * A file's identity across renames: the inode number alone is not enough, as ext4 hands a deleted
+ * rotated file's inode to the next new log file at once; the birth time tells them apart.
+ */
+function fileId(st: { ino: bigint; birthtimeNs: bigint }): string {
+  return `${st.ino}:${st.birthtimeNs}`;
+}
+
+/** Opens file as a LineReader from its start, or undefined when it does not exist. */
+async function openReader(file: string): Promise<LineReader | undefined> {
+  const handle = await openIfExists(file);
+  if (!handle) return undefined;
+  return new LineReader(handle, fileId(await handle.stat({ bigint: true })), 0);
 }
 
 async function openIfExists(file: string): Promise<FileHandle | undefined> {
@@ -99,13 +142,14 @@ async function openIfExists(file: string): Promise<FileHandle | undefined> {
 /** Reads complete lines from a position on; an unfinished last line waits for its newline. */
 class LineReader {
   readonly handle: FileHandle;
-  readonly ino: number;
+  /** Which file this is, across renames (see fileId). */
+  readonly id: string;
   position: number;
   #rest: Buffer = Buffer.alloc(0);
 
-  constructor(handle: FileHandle, ino: number, position: number) {
+  constructor(handle: FileHandle, id: string, position: number) {
     this.handle = handle;
-    this.ino = ino;
+    this.id = id;
     this.position = position;
   }
 
@@ -254,69 +298,75 @@ class Waker {
 }
 
 export async function* readLogs(file: string, options: ReadLogsOptions = {}): AsyncGenerator<LogEntry> {
-  const opened: Opened[] = [];
-  let live: Opened | undefined;
+  const open = new Set<LineReader>();
   let waker: Waker | undefined;
   try {
-    for (const name of await logFiles(file)) {
-      const handle = await openIfExists(name);
-      if (!handle) continue; // rotated away between the listing and now
-      opened.push({ path: name, reader: new LineReader(handle, (await handle.stat()).ino, 0) });
-    }
+    const initial: Opened[] = [];
+    // FILE first: a rotation after this only adds older files, which are found below by identity.
+    const liveReader = await openReader(file);
+    for (const reader of await openRotated(file, undefined, liveReader?.id))
+      initial.push({ path: '', reader });
+    if (liveReader) initial.push({ path: file, reader: liveReader });
+    for (const { reader } of initial) open.add(reader);
     let index = 0;
-    if (typeof options.tail === 'number') {
-      const start = await tailStart(opened, options.tail);
+    if (typeof options.tail === 'number' && options.tail >= 0) {
+      const start = await tailStart(initial, options.tail);
       index = start.index;
-      if (opened[index]) opened[index]!.reader.position = start.offset;
+      if (initial[index]) initial[index]!.reader.position = start.offset;
     }
-    const last = opened[opened.length - 1];
-    if (last?.path === file) live = last;
-    for (const { reader } of opened.slice(index)) {
-      for await (const line of reader.lines()) {
-        const verdict = yield* emit(line, options);
-        if (verdict === 'stop') return;
-      }
-    }
+    for (const { reader } of initial.slice(index)) if (yield* drain(reader, options)) return;
+    const last = initial[initial.length - 1];
+    let live = last?.path === file ? last.reader : undefined;
+    /** The newest file read so far: a rotation is caught up from the file after it. */
+    let lastId = last?.reader.id;
+    for (const reader of open) if (reader !== live) await retire(open, reader);
     if (!options.follow) return;
     waker = new Waker(file);
     const pollMs = options.pollMs ?? 250;
-    for (;;) {
-      const changed = await followStep(file, live, (next) => {
-        live = next;
-        opened.push(next);
-      });
-      if (changed === 'rotated' || changed === 'truncated') {
-        // Drain what remains of the old file, then read the new one.
-        for (const reader of changed === 'rotated'
-          ? [opened[opened.length - 2]?.reader, live?.reader]
-          : [live?.reader])
-          if (reader)
-            for await (const line of reader.lines()) if ((yield* emit(line, options)) === 'stop') return;
-        continue;
-      }
-      if (live)
-        for await (const line of live.reader.lines()) if ((yield* emit(line, options)) === 'stop') return;
-      if (changed === 'data') continue;
-      if (options.stopWhen && (await options.stopWhen())) {
-        // The writer is gone: one last look for a rotation it made and the lines it wrote.
-        const last = await followStep(file, live, (next) => {
-          live = next;
-          opened.push(next);
-        });
-        if (last === 'rotated') {
-          const old = opened[opened.length - 2]?.reader;
-          if (old) for await (const line of old.lines()) if ((yield* emit(line, options)) === 'stop') return;
+    for (let final = false; ; ) {
+      const step = await followStep(file, live);
+      if (step.next) {
+        // Rotated: what the writer put in the old file before the rename comes first, then the files
+        // of further rotations since the last look (found by identity among FILE.1 … FILE.N; all of
+        // them when nothing was read yet, or when the last file read has been rotated out).
+        if (live && (yield* drain(live, options))) return;
+        const missed = await openRotated(file, lastId, step.next.id);
+        if (live) await retire(open, live);
+        for (const reader of missed) open.add(reader);
+        for (const reader of missed) {
+          if (yield* drain(reader, options)) return;
+          await retire(open, reader);
         }
-        if (live)
-          for await (const line of live.reader.lines()) if ((yield* emit(line, options)) === 'stop') return;
-        return;
+        lastId = step.next.id;
+        live = step.next;
+        open.add(live);
+      }
+      if (live && (yield* drain(live, options))) return;
+      if (step.kind !== 'none') continue;
+      if (final) return;
+      if (options.until && Date.now() > options.until.getTime()) return;
+      // The writer is gone: one more look for a last rotation and the lines it wrote, then the end.
+      if (options.stopWhen && (await options.stopWhen())) {
+        final = true;
+        continue;
       }
       await waker.wait(pollMs);
     }
   } finally {
     waker?.close();
-    for (const { reader } of opened) await reader.handle.close().catch(() => undefined);
+    for (const reader of open) await retire(open, reader);
   }
+}
+
+/** Yields the entries of the lines now in the reader's file; true when --until ended the read. */
+async function* drain(reader: LineReader, options: ReadLogsOptions): AsyncGenerator<LogEntry, boolean> {
+  for await (const line of reader.lines()) if ((yield* emit(line, options)) === 'stop') return true;
+  return false;
+}
+
+async function retire(open: Set<LineReader>, reader: LineReader): Promise<void> {
+  open.delete(reader);
+  await reader.handle.close().catch(() => undefined); // a read-only handle: nothing to lose
 }
 
 /** Yields the line's entry when it passes the filters; tells the caller to stop after --until. */
@@ -328,31 +378,31 @@ async function* emit(line: string, options: ReadLogsOptions): AsyncGenerator<Log
   return verdict;
 }
 
+const statBig = (file: string) => stat(file, { bigint: true });
+
 /**
- * What happened to FILE since the last look: replaced by a new file (rotated: the new one is opened
- * and handed to adopt), truncated in place, grown ('data'), or nothing.
+ * What happened to FILE since the last look: replaced by a new file (`next` is opened on it),
+ * truncated in place (the reader starts again at 0), grown ('data'), or nothing.
  */
 async function followStep(
   file: string,
-  live: Opened | undefined,
-  adopt: (next: Opened) => void,
-): Promise<'rotated' | 'truncated' | 'data' | 'none'> {
-  let current: Awaited<ReturnType<typeof stat>>;
+  live: LineReader | undefined,
+): Promise<{ kind: 'rotated' | 'truncated' | 'data' | 'none'; next?: LineReader }> {
+  let current: Awaited<ReturnType<typeof statBig>>;
   try {
-    current = await stat(file);
+    current = await statBig(file);
   } catch (err) {
-    if (hasErrno(err, 'ENOENT')) return 'none'; // between the rename and the next write
+    if (hasErrno(err, 'ENOENT')) return { kind: 'none' }; // between the rename and the next write
     throw syscallError('stat', file, err);
   }
-  if (!live || current.ino !== live.reader.ino) {
-    const handle = await openIfExists(file);
-    if (!handle) return 'none';
-    adopt({ path: file, reader: new LineReader(handle, (await handle.stat()).ino, 0) });
-    return live ? 'rotated' : 'data';
+  if (!live || fileId(current) !== live.id) {
+    const next = await openReader(file);
+    return next ? { kind: 'rotated', next } : { kind: 'none' };
   }
-  if (current.size < live.reader.position) {
-    live.reader.restart();
-    return 'truncated';
+  const size = Number(current.size);
+  if (size < live.position) {
+    live.restart();
+    return { kind: 'truncated' };
   }
-  return current.size > live.reader.position ? 'data' : 'none';
+  return { kind: size > live.position ? 'data' : 'none' };
 }

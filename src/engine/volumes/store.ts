@@ -3,6 +3,7 @@
  * $SKIFF_ROOT/volumes/<name>/_data. Which containers use a volume is read from the containers'
  * resolved mounts (the `mounts` column), so there is no second record to keep in step.
  */
+import { renameSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -72,6 +73,7 @@ export interface PruneResult {
 /** Docker's label marking a volume created for an anonymous mount. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 const LOCAL_OPTION_KEYS = ['type', 'device', 'o', 'size'];
+let removals = 0;
 
 interface VolumeRow {
   name: string;
@@ -192,9 +194,11 @@ export class VolumeStore {
       if (users.length > 0)
         throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
       this.#db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
-      return true;
+      // Moved aside before the commit: a volume of the same name created right after is not touched
+      // by the removal below. (`.` cannot start a volume name, so the name is free.)
+      return this.#moveAside(name);
     });
-    if (removed) await this.#removeData(name);
+    if (removed) await this.#removeData(removed);
   }
 
   /** Removes the unused volumes (only anonymous ones unless all), returning names and bytes freed. */
@@ -253,8 +257,19 @@ export class VolumeStore {
     this.#db.prepare('UPDATE volumes SET populated = 1 WHERE name = ?').run(name);
   }
 
-  async #removeData(name: string): Promise<void> {
+  #moveAside(name: string): string | false {
     const dir = path.join(volumesDir(this.#paths), name);
+    const aside = path.join(volumesDir(this.#paths), `.removing-${name}-${process.pid}-${++removals}`);
+    try {
+      renameSync(dir, aside);
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT')) return false;
+      throw syscallError('rename', dir, err);
+    }
+    return aside;
+  }
+
+  async #removeData(dir: string): Promise<void> {
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (err) {
@@ -307,8 +322,8 @@ function matchLabel(labels: Readonly<Record<string, string>>, filter: string): b
 }
 
 /**
- * The local driver's options: Docker's keys (type, device, o). skiff mounts tmpfs (type=tmpfs) and
- * bind (type=none, o=bind) volumes; other filesystems and size quotas are refused.
+ * The local driver's options: Docker's keys (type, device, o). skiff mounts bind volumes (type=none,
+ * o=bind, device=DIR: the container mounts DIR); tmpfs, other filesystems and size quotas are refused.
  */
 function validateLocalOptions(name: string, options: Record<string, string>): void {
   for (const key of Object.keys(options))
@@ -319,7 +334,12 @@ function validateLocalOptions(name: string, options: Record<string, string>): vo
     throw notImplemented(`create ${name}: quota size requested but no quota support`);
   const type = options.type ?? '';
   const flags = (options.o ?? '').split(',').filter((o) => o !== '');
-  if (type === 'tmpfs') return;
+  if (type === 'tmpfs')
+    // Docker mounts one tmpfs on the host that every container using the volume shares; that needs
+    // a host mount kept while any container runs, which the engine does not manage (yet).
+    throw notImplemented(
+      `create ${name}: local volumes of type=tmpfs are not supported by skiff; use --tmpfs or --mount type=tmpfs`,
+    );
   if (type === 'none' && (flags.includes('bind') || flags.includes('rbind'))) {
     if (!options.device?.startsWith('/'))
       throw invalidArgument(`create ${name}: bind volume needs an absolute device path (device=…)`);
@@ -328,7 +348,7 @@ function validateLocalOptions(name: string, options: Record<string, string>): vo
   if (type === '' && options.device === undefined && options.o === undefined) return;
   throw notImplemented(
     `create ${name}: local driver option type=${type || '(none)'}${flags.length ? ` o=${flags.join(',')}` : ''} ` +
-      'is not supported by skiff (type=tmpfs, or type=none with o=bind)',
+      'is not supported by skiff (only type=none with o=bind)',
   );
 }
 

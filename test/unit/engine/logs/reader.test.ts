@@ -150,3 +150,104 @@ test('follow keeps reading while a writer appends, rotates and truncates, and st
   await reader;
   assert.deepEqual(seen, texts(1, next - 1));
 });
+
+/** A json-file writer in another process, rotating as the monitor does (FILE -> FILE.1 -> …). */
+const WRITER = `
+const fs = require('node:fs');
+const [file, count, maxSize, maxFiles] = process.argv.slice(1);
+let size = 0;
+let fd = fs.openSync(file, 'a');
+const rotate = () => {
+  fs.closeSync(fd);
+  for (let n = Number(maxFiles) - 1; n >= 1; n--) {
+    const from = n === 1 ? file : file + '.' + (n - 1);
+    if (fs.existsSync(from)) fs.renameSync(from, file + '.' + n);
+  }
+  fd = fs.openSync(file, 'a');
+  size = 0;
+};
+let i = 0;
+const burst = () => {
+  for (let k = 0; k < 7 && i < Number(count); k++, i++) {
+    const line = JSON.stringify({ log: 'line ' + i + '\\n', stream: i % 3 ? 'stdout' : 'stderr',
+      time: new Date().toISOString().replace('Z', '123456Z') }) + '\\n';
+    if (size + line.length > Number(maxSize)) rotate();
+    fs.writeSync(fd, line);
+    size += line.length;
+  }
+  if (i < Number(count)) setTimeout(burst, 1);
+};
+burst();
+`;
+
+test('follow reads every line once while another process writes and rotates fast', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { readdirSync } = await import('node:fs');
+  const file = tempLog(t);
+  const count = 5000;
+  // ~80 bytes a line, 8 kB files: a rotation every ~100 lines. Lines are lost only when the reader
+  // falls 4 rotations behind (the oldest file is deleted), as with docker's reader.
+  const writer = spawn(process.execPath, ['-e', WRITER, file, String(count), '8000', '5'], {
+    stdio: 'inherit',
+  });
+  // Counted after the spawn, which opens descriptors of its own (the SIGCHLD pipe).
+  const fdsBefore = readdirSync('/proc/self/fd').length;
+  let exited = false;
+  const done = new Promise<void>((resolve) =>
+    writer.on('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  const seen: string[] = [];
+  for await (const e of readLogs(file, { follow: true, pollMs: 10, stopWhen: async () => exited }))
+    seen.push(e.log);
+  await done;
+  assert.equal(seen.length, count);
+  assert.deepEqual(seen, texts(0, count - 1));
+  assert.equal(readdirSync('/proc/self/fd').length, fdsBefore);
+});
+
+test('follow catches up over several rotations made between two looks', async (t) => {
+  const file = tempLog(t);
+  writeFileSync(file, lines(0, 1));
+  const rotate = () => {
+    for (let n = 3; n >= 1; n--)
+      if (existsSync(n === 1 ? file : `${file}.${n - 1}`))
+        renameSync(n === 1 ? file : `${file}.${n - 1}`, `${file}.${n}`);
+  };
+  let done = false;
+  const iter = readLogs(file, { follow: true, pollMs: 10, stopWhen: async () => done })[
+    Symbol.asyncIterator
+  ]();
+  const seen: string[] = [];
+  for (let k = 0; k < 2; k++) seen.push((await iter.next()).value!.log);
+  // The reader is not pulled while the writer rotates three times (files of two lines each).
+  appendFileSync(file, line(2));
+  rotate();
+  writeFileSync(file, lines(3, 4));
+  rotate();
+  writeFileSync(file, lines(5, 6));
+  rotate();
+  writeFileSync(file, lines(7, 8));
+  done = true;
+  for (let r = await iter.next(); !r.done; r = await iter.next()) seen.push(r.value.log);
+  assert.deepEqual(seen, texts(0, 8));
+});
+
+test('follow waits for a log that does not exist yet; until ends a follow', async (t) => {
+  const file = tempLog(t);
+  const seen: string[] = [];
+  const reader = (async () => {
+    for await (const e of readLogs(file, {
+      follow: true,
+      pollMs: 10,
+      until: new Date('2026-11-23T10:00:02Z'),
+    }))
+      seen.push(e.log);
+  })();
+  writeFileSync(file, lines(0, 1));
+  appendFileSync(file, lines(2, 3));
+  await reader;
+  assert.deepEqual(seen, texts(0, 1));
+});
