@@ -6,7 +6,14 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrno, invalidArgument, SkiffError, syscallError } from '../common/index.ts';
+import {
+  errnoOf,
+  failedPrecondition,
+  hasErrno,
+  invalidArgument,
+  SkiffError,
+  syscallError,
+} from '../common/index.ts';
 import type { ResolvedMount } from './mount-types.ts';
 import { isValidVolumeName, type VolumeStore, validateVolumeName } from './volumes/index.ts';
 
@@ -320,6 +327,16 @@ async function resolveOne(volumes: VolumeStore, p: Planned, created: string[]): 
   if (!existed) created.push(volume.name);
   // A local volume with type=none,o=bind,device=DIR mounts DIR itself; it holds the user's data.
   const device = volume.options.type === 'none' ? volume.options.device : undefined;
+  if (device !== undefined)
+    try {
+      await stat(device);
+    } catch (err) {
+      throw failedPrecondition(
+        `error while mounting volume '${volume.mountpoint}': failed to mount local volume: ` +
+          `mount ${device}:${volume.mountpoint}, flags: 0x1000: ${errnoOf(err) ?? 'EIO'} (${(err as Error).message})`,
+        err,
+      );
+    }
   return {
     type: 'volume',
     source: device ?? volume.mountpoint,
@@ -341,4 +358,29 @@ export async function copyUpVolumes(
 ): Promise<void> {
   for (const m of mounts)
     if (m.type === 'volume' && m.copyUp && m.name) await volumes.copyUp(m.name, rootfs, m.destination);
+}
+
+/**
+ * `rm -v` and `run --rm`: the container's anonymous volumes go with it (named ones stay), unless
+ * another container uses one too. Call once the container's record is deleted (until then the
+ * volumes count as in use). Returns the names removed.
+ */
+export async function removeAnonymousVolumes(
+  volumes: VolumeStore,
+  mounts: readonly ResolvedMount[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const m of mounts) {
+    if (m.type !== 'volume' || !m.anonymous || !m.name) continue;
+    try {
+      await volumes.remove(m.name);
+      removed.push(m.name);
+    } catch (err) {
+      // Shared with another container (or already gone): not this container's to remove.
+      if (err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound'))
+        continue;
+      throw err;
+    }
+  }
+  return removed;
 }

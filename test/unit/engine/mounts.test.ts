@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SkiffError } from '../../../src/common/index.ts';
-import { enginePaths, type ResolvedMount, resolveMounts, VolumeStore } from '../../../src/engine/index.ts';
+import {
+  enginePaths,
+  openEngineDb,
+  type ResolvedMount,
+  removeAnonymousVolumes,
+  resolveMounts,
+  VolumeStore,
+} from '../../../src/engine/index.ts';
 
 function tempStore(t: { after: (fn: () => void) => void }): { store: VolumeStore; root: string } {
   const root = mkdtempSync(path.join(tmpdir(), 'skiff-mounts-'));
@@ -257,4 +264,38 @@ test('a bind-type local volume mounts its device directory', async (t) => {
     name: 'dev1',
     copyUp: false,
   });
+});
+
+test('a bind-type local volume whose device is gone fails at mount time, naming it', async (t) => {
+  const { store, root } = tempStore(t);
+  const device = path.join(root, 'gone');
+  await store.create({ name: 'dev2', options: { type: 'none', o: 'bind', device } });
+  await assert.rejects(
+    resolveMounts(store, { Binds: ['dev2:/d'] }, undefined, ID),
+    (err: unknown) =>
+      err instanceof SkiffError &&
+      err.kind === 'FailedPrecondition' &&
+      err.message.includes(`mount ${device}:`),
+  );
+});
+
+test('removeAnonymousVolumes removes the anonymous volumes no other container uses, keeps named ones', async (t) => {
+  const { store, root } = tempStore(t);
+  const mounts = await resolveMounts(store, { Binds: ['named1:/n', '/a1', '/a2'] }, undefined, ID);
+  const [a1, a2] = mounts.filter((m) => m.anonymous).map((m) => m.name!);
+  // Another container shares /a2's volume.
+  const db = openEngineDb(root);
+  db.prepare(
+    `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts)
+     VALUES (?, 'other', 'img', 'sha256:x', '2026-01-01T00:00:00Z', 'exited', '{}', '{}', ?)`,
+  ).run('9'.repeat(64), JSON.stringify(mounts.filter((m) => m.name === a2)));
+  db.close();
+  assert.deepEqual(await removeAnonymousVolumes(store, mounts), [a1]);
+  assert.deepEqual(
+    store
+      .list()
+      .map((v) => v.name)
+      .sort(),
+    [a2!, 'named1'].sort(),
+  );
 });
