@@ -29,6 +29,10 @@ import {
   resolveMounts,
   VolumeStore,
 } from '../../../src/engine/index.ts';
+import type { Mount } from '../../../src/oci/index.ts';
+
+import { makeBundle, makeRuntime, runContainer } from '../../helpers/bundle.ts';
+import { hostMountsMentioning } from '../../helpers/host.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -173,4 +177,71 @@ test('a volume in use is refused removal and survives prune; unused ones go', {
   db.close();
   await store.remove('kept');
   assert.ok(!existsSync(path.join(root, 'volumes', 'kept')));
+});
+
+/** The OCI mounts the engine's spec builder makes of resolved mounts (as the test needs them). */
+function ociMounts(mounts: readonly ResolvedMount[]): Mount[] {
+  return mounts.map((m) =>
+    m.type === 'tmpfs'
+      ? {
+          destination: m.destination,
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: [...m.options, ...(m.readOnly ? ['ro'] : [])],
+        }
+      : {
+          destination: m.destination,
+          type: 'bind',
+          source: m.source,
+          options: ['rbind', m.propagation ?? 'rprivate', ...(m.readOnly ? ['ro'] : [])],
+        },
+  );
+}
+
+test('a container sees the copied-up volume and its tmpfs; what it writes stays for the next one', {
+  skip: !isRoot,
+}, async (t) => {
+  const { store } = setup(t);
+  const { runtime, cleanup } = makeRuntime();
+  t.after(cleanup);
+  const run = async (script: string, mounts: ResolvedMount[]) => {
+    // Docker's default capabilities include CAP_DAC_OVERRIDE (runc spec's do not): root in the
+    // container reads the image's 0750 directory as it would under Docker.
+    const bundle = makeBundle(['/bin/sh', '-c', script], (spec) => {
+      const caps = spec.process!.capabilities!;
+      for (const set of ['bounding', 'effective', 'permitted'] as const)
+        caps[set] = [...(caps[set] ?? []), 'CAP_DAC_OVERRIDE'];
+    });
+    t.after(() => bundle.cleanup());
+    makeRootfs(bundle.rootfs);
+    await copyUpVolumes(store, mounts, bundle.rootfs);
+    bundle.spec.mounts = [...(bundle.spec.mounts ?? []), ...ociMounts(mounts)];
+    bundle.save();
+    const result = await runContainer(runtime, bundle);
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+  };
+  const first = await resolveMounts(
+    store,
+    { Binds: ['appdata:/srv/data'], Tmpfs: { '/scratch': 'size=1m,mode=1777' } },
+    undefined,
+    'e'.repeat(64),
+  );
+  const out = await run(
+    'stat -c "%u %g %a" /srv/data /srv/data/conf; cat /srv/data/conf; readlink /srv/data/escape; ' +
+      'echo kept > /srv/data/new; grep " /scratch " /proc/mounts',
+    first,
+  );
+  const lines = out.split('\n');
+  assert.deepEqual(lines.slice(0, 4), ['1000 2000 750', '1001 1002 640', 'hello', '/etc/shadow']);
+  assert.match(lines[4]!, /^tmpfs \/scratch tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k /);
+  assert.equal(readFileSync(path.join(store.get('appdata').mountpoint, 'new'), 'utf8'), 'kept\n');
+  // The next container: no copy over the data (the image's conf was removed by the user meanwhile).
+  rmSync(path.join(store.get('appdata').mountpoint, 'conf'));
+  const second = await resolveMounts(store, { Binds: ['appdata:/srv/data:ro'] }, undefined, 'f'.repeat(64));
+  assert.equal(
+    await run('ls /srv/data; touch /srv/data/x 2>/dev/null || echo read-only', second),
+    'escape\nnew\nrelative\nsub\ntool\nread-only\n',
+  );
+  assert.deepEqual(hostMountsMentioning(store.get('appdata').mountpoint), []);
 });
