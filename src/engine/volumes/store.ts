@@ -14,6 +14,8 @@ import {
   invalidArgument,
   notFound,
   notImplemented,
+  processLiveness,
+  SkiffError,
   syscallError,
 } from '../../common/index.ts';
 import { openEngineDb } from '../db.ts';
@@ -203,6 +205,7 @@ export class VolumeStore {
 
   /** Removes the unused volumes (only anonymous ones unless all), returning names and bytes freed. */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
+    await this.#sweepAside();
     const include = (options.label ?? []).filter((l) => !l.startsWith('!'));
     const exclude = (options.label ?? []).filter((l) => l.startsWith('!')).map((l) => l.slice(1));
     const candidates = this.list({ dangling: true }).filter(
@@ -219,7 +222,7 @@ export class VolumeStore {
         await this.remove(volume.name);
       } catch (err) {
         // A container took it between the listing and now: it is no longer unused; keep it.
-        if (err instanceof Error && 'kind' in err && err.kind === 'FailedPrecondition') continue;
+        if (err instanceof SkiffError && err.kind === 'FailedPrecondition') continue;
         throw err;
       }
       deleted.push(volume.name);
@@ -267,6 +270,22 @@ export class VolumeStore {
       throw syscallError('rename', dir, err);
     }
     return aside;
+  }
+
+  /** Data moved aside by a removal whose process died before deleting it. */
+  async #sweepAside(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(volumesDir(this.#paths));
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT')) return;
+      throw syscallError('readdir', volumesDir(this.#paths), err);
+    }
+    for (const name of names) {
+      const pid = /^\.removing-.+-(\d+)-\d+$/.exec(name)?.[1];
+      if (pid === undefined || (await processLiveness(Number(pid))) === 'alive') continue;
+      await this.#removeData(path.join(volumesDir(this.#paths), name));
+    }
   }
 
   async #removeData(dir: string): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -178,4 +178,16 @@ test('prune removes unused anonymous volumes only, or every unused one with all'
     store.list().map((v) => v.name),
     [anonUsed.name],
   );
+});
+
+test('prune also deletes data a crashed removal left aside', async (t) => {
+  const { store, root } = tempStore(t);
+  // A removal by a process that is gone (pid 2^22 + 1 is above the kernel's pid_max).
+  const aside = path.join(root, 'volumes', `.removing-old-vol-${2 ** 22 + 1}-1`);
+  mkdirSync(path.join(aside, '_data'), { recursive: true });
+  const mine = path.join(root, 'volumes', `.removing-busy-${process.pid}-1`);
+  mkdirSync(mine, { recursive: true });
+  await store.prune();
+  assert.ok(!existsSync(aside));
+  assert.ok(existsSync(mine));
 });
