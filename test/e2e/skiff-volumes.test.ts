@@ -112,7 +112,11 @@ test('volume create errors: bad names, other drivers, both --name and an argumen
     stderr:
       'Error response from daemon: create x1: error looking up volume plugin nfs: plugin "nfs" not found\n',
   });
-  assert.equal(skiff(root, ['volume', 'create', '--name', 'a1', 'b1']).status, 125);
+  assert.deepEqual(skiff(root, ['volume', 'create', '--name', 'a1', 'b1']), {
+    status: 1,
+    stdout: '',
+    stderr: 'conflicting options: cannot specify a volume-name through both --name and as a positional arg\n',
+  });
   assert.equal(skiff(root, ['volume', 'create', '-o', 'bogus=1', 'x2']).status, 1);
   assert.equal(ok(skiff(root, ['volume', 'ls', '-q'])), '');
 });

@@ -8,11 +8,12 @@ function split(value: string): [string, string] {
   return [value.slice(0, eq).toLowerCase(), value.slice(eq + 1)];
 }
 
+/** A bad value is moby's volume-service invalidFilter ("Invalid …", capitalised unlike a bad key). */
 function parseBool(key: string, arg: string): boolean {
   const lower = arg.toLowerCase();
   if (lower === 'true' || lower === '1') return true;
   if (lower === 'false' || lower === '0') return false;
-  throw invalidArgument(`invalid filter '${key}=${arg}'`);
+  throw invalidArgument(`Invalid filter '${key}=${arg}'`);
 }
 
 /** `volume ls --filter`: dangling, driver, label, name. */
@@ -46,8 +47,10 @@ export function parsePruneFilters(values: readonly string[], all = false): Prune
     const [key, arg] = split(value);
     if (key === 'label') label.push(arg);
     else if (key === 'label!') label.push(`!${arg}`);
-    else if (key === 'all') pruneAll = parseBool(key, arg) || pruneAll;
-    else throw invalidArgument(`invalid filter '${key}'`);
+    else if (key === 'all') {
+      if (all) throw invalidArgument('conflicting options: cannot specify both --all and --filter all=1');
+      pruneAll = parseBool(key, arg);
+    } else throw invalidArgument(`invalid filter '${key}'`);
   }
   return { all: pruneAll, label };
 }

@@ -1,5 +1,5 @@
 /** `skiff volume create`: prints the volume's name. */
-import { type CommandDef, EXIT_USAGE, StatusError } from '../../command.ts';
+import { type CommandDef, EXIT_FAILURE, StatusError } from '../../command.ts';
 import { keyValues, withVolumes } from './shared.ts';
 
 const command: CommandDef = {
@@ -22,8 +22,8 @@ const command: CommandDef = {
     const flagName = flags.name as string | undefined;
     if (flagName !== undefined && args[0] !== undefined)
       throw new StatusError(
-        'Conflicting options: either specify --name or provide positional arg, not both',
-        EXIT_USAGE,
+        'conflicting options: cannot specify a volume-name through both --name and as a positional arg',
+        EXIT_FAILURE,
       );
     const name = args[0] ?? flagName;
     const volume = await withVolumes(ctx, (store) =>

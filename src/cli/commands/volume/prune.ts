@@ -29,7 +29,7 @@ const command: CommandDef = {
     {
       name: 'filter',
       type: 'list',
-      description: "Provide filter values (e.g. 'label=<label>')",
+      description: 'Provide filter values (e.g. "label=<label>")',
     },
     { name: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
   ],

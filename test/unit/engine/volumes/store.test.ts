@@ -154,7 +154,7 @@ test('list filters: name (regexp), label key and key=value, driver', async (t) =
   assert.throws(() => parseVolumeFilters(['color=red']), kind('InvalidArgument', /^invalid filter 'color'$/));
   assert.throws(
     () => parseVolumeFilters(['dangling=maybe']),
-    kind('InvalidArgument', /^invalid filter 'dangling=maybe'$/),
+    kind('InvalidArgument', /^Invalid filter 'dangling=maybe'$/),
   );
   assert.throws(() => parseVolumeFilters(['nokey']), kind('InvalidArgument', /expected name=value/));
 });
@@ -172,6 +172,7 @@ test('prune removes unused anonymous volumes only, or every unused one with all'
   assert.ok(!existsSync(anon.mountpoint));
   const second = await store.prune(parsePruneFilters(['label!=keep'], true));
   assert.deepEqual(second.deleted, ['named2']);
+  assert.throws(() => parsePruneFilters(['all=1'], true), kind('InvalidArgument', /conflicting options/));
   const third = await store.prune(parsePruneFilters(['all=true']));
   assert.deepEqual(third.deleted, ['named']);
   assert.deepEqual(
