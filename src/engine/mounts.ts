@@ -11,6 +11,7 @@ import {
   failedPrecondition,
   hasErrno,
   invalidArgument,
+  notImplemented,
   SkiffError,
   syscallError,
 } from '../common/index.ts';
@@ -29,9 +30,14 @@ export interface MountInput {
   VolumeOptions?: {
     NoCopy?: boolean;
     Labels?: Record<string, string> | null;
+    Subpath?: string;
     DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
   } | null;
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
+  TmpfsOptions?: {
+    SizeBytes?: number;
+    Mode?: number;
+    Options?: readonly (readonly string[])[] | null;
+  } | null;
 }
 
 export interface MountsHostConfig {
@@ -110,7 +116,7 @@ export function planMounts(
   }
   const implicit = Array.isArray(imageVolumes) ? imageVolumes : Object.keys(imageVolumes ?? {});
   for (const dest of implicit) {
-    const destination = checkDestination(dest, `invalid volume specification: '${dest}'`);
+    const destination = checkDestination(dest, `invalid volume specification: '${dest}': `);
     if (!byDestination.has(destination))
       byDestination.set(destination, { ...anonymous(destination), implicit: true });
   }
@@ -123,54 +129,57 @@ function anonymous(destination: string): Planned {
   return { type: 'volume', source: '', destination, readOnly: false, options: [] };
 }
 
-/** An absolute, cleaned destination other than `/`. */
+/** An absolute, cleaned destination other than `/` (moby checks the root first). */
 function checkDestination(dest: string, context: string): string {
+  if (cleanPath(dest) === '/')
+    throw invalidArgument(`${context}invalid specification: destination can't be '/'`);
   if (!dest.startsWith('/'))
-    throw invalidArgument(`${context}: invalid mount path: '${dest}' mount path must be absolute`);
-  const clean = cleanPath(dest);
-  if (clean === '/') throw invalidArgument(`invalid specification: destination can't be '/'`);
-  return clean;
+    throw invalidArgument(`${context}invalid mount path: '${dest}' mount path must be absolute`);
+  return cleanPath(dest);
 }
 
-/** Go's filepath.Clean for absolute paths: no `.`, `..`, doubled or trailing slashes. */
+/** Go's path.Clean: no `.`, `..`, doubled or trailing slashes. */
 const cleanPath = (p: string) => path.posix.normalize(p).replace(/(.)\/+$/, '$1');
 
-/** `-v`: `/ctr`, `src:/ctr`, `src:/ctr:mode[,mode…]` (Docker's Linux parser). */
+/**
+ * `-v`: `/ctr`, `src:/ctr`, `src:/ctr:mode[,mode…]`, as moby's Linux ParseMountRaw: made into the
+ * `--mount` it means and checked as one (except that a missing host directory is created).
+ */
 export function parseBind(raw: string): Planned {
   const invalid = () => invalidArgument(`invalid volume specification: '${raw}'`);
   const parts = raw.split(':');
-  if (parts.length === 0 || parts[0] === '' || parts.length > 3) throw invalid();
-  if (parts.length === 1) return anonymous(checkDestination(raw, `invalid volume specification: '${raw}'`));
-  const [source = '', target = '', mode = ''] = parts;
-  // `/foo:rw`: a mode without a source (an anonymous volume cannot take one).
-  if (parts.length === 2 && isValidMode(target)) throw invalid();
-  if (target === '') throw invalid();
-  if (parts.length === 3 && !isValidMode(mode)) throw invalidArgument(`invalid mode: ${mode}`);
+  if (parts[0] === '' || parts.length > 3) throw invalid();
+  let source = '';
+  let target = parts[0]!;
+  let mode = '';
+  if (parts.length >= 2) {
+    // `/foo:rw`: a destination and a mode, without a source (an anonymous volume takes no mode).
+    if (parts.length === 2 && (parts[1] === '' || isValidMode(parts[1]!))) throw invalid();
+    [source, target = '', mode = ''] = parts as [string, string, string?];
+  }
+  if (mode !== '' && !isValidMode(mode)) throw invalidArgument(`invalid mode: ${mode}`);
   const modes = mode === '' ? [] : mode.split(',');
-  const isBind = source.startsWith('/');
-  const type = isBind ? 'bind' : 'volume';
-  const destination = checkDestination(target, `invalid volume specification: '${raw}'`);
-  if (!isBind && !isValidVolumeName(source)) validateVolumeName(source);
-  const noCopy = modes.includes('nocopy');
-  if (isBind && noCopy)
-    throw invalidArgument(
-      `invalid volume specification: '${raw}': invalid mount config for type "bind": field VolumeOptions must not be specified`,
-    );
   const propagation = modes.find((m) => PROPAGATIONS.includes(m));
-  return {
-    type,
-    source: isBind ? cleanPath(source) : source,
-    destination,
-    readOnly: modes.includes('ro'),
-    ...(isBind ? { propagation: propagation ?? DEFAULT_PROPAGATION, createSource: true } : {}),
-    options: [],
-    noCopy,
+  const spec: MountInput = {
+    Type: source.startsWith('/') ? 'bind' : 'volume',
+    Source: source,
+    Target: target,
+    ReadOnly: modes.includes('ro'),
+    ...(modes.includes('nocopy') ? { VolumeOptions: { NoCopy: true } } : {}),
+    ...(propagation ? { BindOptions: { Propagation: propagation } } : {}),
   };
+  try {
+    return { ...parseMount(spec), ...(spec.Type === 'bind' ? { createSource: true } : {}) };
+  } catch (err) {
+    // A bad volume name reads as the volume's own error; the rest names the -v value.
+    if (err instanceof SkiffError && !err.message.startsWith('create '))
+      throw invalidArgument(`invalid volume specification: '${raw}': ${err.message}`, err);
+    throw err;
+  }
 }
 
 /** Docker's linuxValidMountMode: at most one of each kind, nothing unknown. */
 function isValidMode(mode: string): boolean {
-  if (mode === '') return false;
   const kinds = new Map<string, number>();
   for (const m of mode.split(',')) {
     const kind = ['rw', 'ro'].includes(m)
@@ -193,17 +202,17 @@ function isValidMode(mode: string): boolean {
 /** `--mount` (HostConfig.Mounts), checked as moby's validateMountConfig. */
 export function parseMount(m: MountInput): Planned {
   const type = m.Type ?? '';
-  const bad = (why: string) => invalidArgument(`invalid mount config for type "${type}": ${why}`);
+  const context = `invalid mount config for type "${type}": `;
+  const bad = (why: string) => invalidArgument(`${context}${why}`);
   if (!m.Target) throw bad('field Target must not be empty');
-  const destination = checkDestination(m.Target, `invalid mount config for type "${type}"`);
+  const destination = checkDestination(m.Target, context);
   const readOnly = m.ReadOnly === true;
   if (type === 'bind') {
     if (!m.Source) throw bad('field Source must not be empty');
-    if (m.VolumeOptions) throw bad('field VolumeOptions must not be specified');
-    if (m.TmpfsOptions) throw bad('field TmpfsOptions must not be specified');
-    if (!m.Source.startsWith('/')) throw bad(`invalid mount path: '${m.Source}' mount path must be absolute`);
     const propagation = m.BindOptions?.Propagation || DEFAULT_PROPAGATION;
     if (!PROPAGATIONS.includes(propagation)) throw bad(`invalid propagation mode: ${propagation}`);
+    if (m.VolumeOptions) throw bad('field VolumeOptions must not be specified');
+    if (!m.Source.startsWith('/')) throw bad(`invalid mount path: '${m.Source}' mount path must be absolute`);
     return {
       type: 'bind',
       source: cleanPath(m.Source),
@@ -216,8 +225,12 @@ export function parseMount(m: MountInput): Planned {
   }
   if (type === 'volume') {
     if (m.BindOptions) throw bad('field BindOptions must not be specified');
-    if (m.TmpfsOptions) throw bad('field TmpfsOptions must not be specified');
     const source = m.Source ?? '';
+    if (m.VolumeOptions?.Subpath) {
+      if (source === '') throw bad('must not set Subpath when using anonymous volumes');
+      throw notImplemented(`${context}volume subpaths are not supported by skiff`);
+    }
+    if (readOnly && source === '') throw bad('must not set ReadOnly mode when using anonymous volumes');
     if (source !== '' && !isValidVolumeName(source)) validateVolumeName(source);
     const driverConfig = m.VolumeOptions?.DriverConfig;
     return {
@@ -233,17 +246,32 @@ export function parseMount(m: MountInput): Planned {
     };
   }
   if (type === 'tmpfs') {
-    if (m.Source) throw bad('field Source must not be specified');
     if (m.BindOptions) throw bad('field BindOptions must not be specified');
-    if (m.VolumeOptions) throw bad('field VolumeOptions must not be specified');
-    const extra: string[] = [];
-    const size = m.TmpfsOptions?.SizeBytes ?? 0;
-    if (size < 0) throw bad('invalid tmpfs size');
-    if (size > 0) extra.push(`size=${tmpfsSize(size)}`);
-    if (m.TmpfsOptions?.Mode) extra.push(`mode=${(m.TmpfsOptions.Mode & 0o7777).toString(8)}`);
-    return { type: 'tmpfs', source: '', destination, readOnly, options: mergeTmpfsOptions(extra) };
+    if (m.Source) throw bad('field Source must not be specified');
+    return {
+      type: 'tmpfs',
+      source: '',
+      destination,
+      readOnly,
+      options: mergeTmpfsOptions(tmpfsOptions(m, bad)),
+    };
   }
+  if (type === 'image') throw notImplemented(`${context}image mounts are not supported by skiff`);
   throw bad('mount type unknown');
+}
+
+/** moby's ConvertTmpfsOptions (without ro, which is readOnly here): mode, size, exec/noexec. */
+function tmpfsOptions(m: MountInput, bad: (why: string) => Error): string[] {
+  const out: string[] = [];
+  const opt = m.TmpfsOptions;
+  if (opt?.Mode) out.push(`mode=${opt.Mode.toString(8)}`);
+  if (opt?.SizeBytes) out.push(`size=${tmpfsSize(opt.SizeBytes)}`);
+  for (const o of opt?.Options ?? []) {
+    if (o.length < 1 || o.length > 2) throw bad('invalid option array length');
+    if (o[0] !== 'exec' && o[0] !== 'noexec') throw bad(`invalid option: ${o[0]}`);
+    out.push(o.join('='));
+  }
+  return out;
 }
 
 /** moby's ConvertTmpfsOptions: the largest of g, m, k that divides the size. */
@@ -259,7 +287,7 @@ function tmpfsSize(bytes: number): string {
 
 /** `--tmpfs /path:opts` arrives as HostConfig.Tmpfs { "/path": "size=64m,mode=1777" }. */
 export function parseTmpfs(dest: string, opts: string): Planned {
-  const destination = checkDestination(dest, `invalid tmpfs specification: '${dest}'`);
+  const destination = checkDestination(dest, '');
   const given = opts.split(',').filter((o) => o !== '');
   for (const o of given) {
     const [key = '', value] = o.split('=', 2);
@@ -304,7 +332,7 @@ async function prepareBindSource(p: Planned): Promise<void> {
   }
   if (!p.createSource)
     throw invalidArgument(
-      `invalid mount config for type "bind": bind source path does not exist: ${p.source}`,
+      `invalid mount config for type "bind": bind mount source path does not exist: ${p.source}`,
     );
   try {
     await mkdir(p.source, { recursive: true, mode: 0o755 });

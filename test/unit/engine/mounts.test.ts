@@ -102,7 +102,7 @@ test('nocopy and --mount VolumeOptions.NoCopy turn copy-up off; labels go to a n
       Binds: ['v1:/a:nocopy,ro'],
       Mounts: [
         { Type: 'volume', Source: 'v2', Target: '/b', VolumeOptions: { NoCopy: true, Labels: { x: 'y' } } },
-        { Type: 'volume', Target: '/c', ReadOnly: true },
+        { Type: 'volume', Source: 'v3', Target: '/c', ReadOnly: true },
       ],
     },
     undefined,
@@ -117,7 +117,7 @@ test('nocopy and --mount VolumeOptions.NoCopy turn copy-up off; labels go to a n
     ],
   );
   assert.deepEqual(store.get('v2').labels, { x: 'y' });
-  assert.equal(mounts[2]!.anonymous, true);
+  assert.equal(mounts[2]!.name, 'v3');
 });
 
 test('--mount bind needs an existing source; propagation from BindOptions', async (t) => {
@@ -125,7 +125,7 @@ test('--mount bind needs an existing source; propagation from BindOptions', asyn
   const missing = path.join(root, 'missing');
   await assert.rejects(
     resolveMounts(store, { Mounts: [{ Type: 'bind', Source: missing, Target: '/m' }] }, undefined, ID),
-    invalid(`invalid mount config for type "bind": bind source path does not exist: ${missing}`),
+    invalid(`invalid mount config for type "bind": bind mount source path does not exist: ${missing}`),
   );
   assert.ok(!existsSync(missing));
   const [m] = await resolveMounts(
@@ -154,7 +154,13 @@ test('tmpfs from --tmpfs and --mount: Docker defaults merged with the options gi
     store,
     {
       Tmpfs: { '/run': 'size=64m,mode=1777', '/exec': 'exec,ro' },
-      Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o700 } }],
+      Mounts: [
+        {
+          Type: 'tmpfs',
+          Target: '/t',
+          TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o700, Options: [['exec']] },
+        },
+      ],
     },
     undefined,
     ID,
@@ -165,7 +171,7 @@ test('tmpfs from --tmpfs and --mount: Docker defaults merged with the options gi
       source: '',
       destination: '/t',
       readOnly: false,
-      options: ['noexec', 'nosuid', 'nodev', 'size=64m', 'mode=700'],
+      options: ['nosuid', 'nodev', 'mode=700', 'size=64m', 'exec'],
     },
     {
       type: 'tmpfs',
@@ -191,7 +197,27 @@ test('errors: bad specs, relative or root destinations, duplicates, bad modes, b
     [{ Binds: ['/a:/b:xx'] }, 'invalid mode: xx'],
     [{ Binds: ['/a:/b:ro,rw'] }, 'invalid mode: ro,rw'],
     [{ Binds: ['/a:rel'] }, /mount path must be absolute/],
-    [{ Binds: ['/a:/'] }, "invalid specification: destination can't be '/'"],
+    [
+      { Binds: ['/a:/'] },
+      `invalid volume specification: '/a:/': invalid mount config for type "bind": invalid specification: destination can't be '/'`,
+    ],
+    [{ Binds: ['/'] }, /^invalid volume specification: '\/': .*destination can't be '\/'$/],
+    [
+      { Binds: ['/a:rel'] },
+      `invalid volume specification: '/a:rel': invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute`,
+    ],
+    [
+      { Binds: ['v1:/x:rshared'] },
+      `invalid volume specification: 'v1:/x:rshared': invalid mount config for type "volume": field BindOptions must not be specified`,
+    ],
+    [
+      { Mounts: [{ Type: 'volume', Target: '/a', ReadOnly: true }] },
+      /must not set ReadOnly mode when using anonymous volumes/,
+    ],
+    [
+      { Mounts: [{ Type: 'tmpfs', Target: '/a', TmpfsOptions: { Options: [['suid']] } }] },
+      /invalid option: suid/,
+    ],
     [{ Binds: ['/a:/x', 'v1:/x/'] }, 'Duplicate mount point: /x'],
     [{ Binds: ['/a:/x'], Tmpfs: { '/x': '' } }, 'Duplicate mount point: /x'],
     [{ Binds: ['/a:/x:nocopy'] }, /field VolumeOptions must not be specified/],
