@@ -52,7 +52,7 @@ const DEFAULT_PROPAGATION = 'rprivate';
 const TMPFS_DEFAULTS = ['noexec', 'nosuid', 'nodev'];
 
 /** A mount once parsed and checked, before any volume exists. */
-export interface Planned {
+export interface PlannedMount {
   readonly type: 'bind' | 'volume' | 'tmpfs';
   /** bind: host path; volume: name ('' = anonymous). */
   readonly source: string;
@@ -73,7 +73,9 @@ export interface Planned {
 /**
  * The container's mounts, parents before children. Named volumes that do not exist are created,
  * anonymous ones get a new random name; -v host directories that do not exist are created.
- * `imageVolumes`: the merged Config.Volumes (object or list of paths).
+ * `imageVolumes`: the merged Config.Volumes (object or list of paths). `_containerId` is part of
+ * the engine contract; nothing is recorded per container here (usage is read from the container
+ * records), so it is unused today.
  */
 export async function resolveMounts(
   volumes: VolumeStore,
@@ -89,7 +91,7 @@ export async function resolveMounts(
     for (const p of planned) resolved.push(await resolveOne(volumes, p, created));
     return resolved;
   } catch (err) {
-    // Anonymous volumes made for a container that will not exist would never be removed.
+    // Volumes made for a container that will not exist: nothing would ever remove the anonymous ones.
     for (const name of created)
       await volumes.remove(name, { force: true }).catch((cleanupErr: unknown) => {
         // Taken by another container meanwhile: it is no longer ours to remove.
@@ -103,13 +105,13 @@ export async function resolveMounts(
 export function planMounts(
   hostConfig: MountsHostConfig,
   imageVolumes: readonly string[] | Readonly<Record<string, unknown>> | null | undefined,
-): Planned[] {
-  const explicit: Planned[] = [
+): PlannedMount[] {
+  const explicit: PlannedMount[] = [
     ...(hostConfig.Binds ?? []).map(parseBind),
     ...(hostConfig.Mounts ?? []).map(parseMount),
     ...Object.entries(hostConfig.Tmpfs ?? {}).map(([dest, opts]) => parseTmpfs(dest, opts)),
   ];
-  const byDestination = new Map<string, Planned>();
+  const byDestination = new Map<string, PlannedMount>();
   for (const p of explicit) {
     if (byDestination.has(p.destination)) throw invalidArgument(`Duplicate mount point: ${p.destination}`);
     byDestination.set(p.destination, p);
@@ -125,7 +127,7 @@ export function planMounts(
 
 const depth = (p: string) => p.split('/').filter((c) => c !== '').length;
 
-function anonymous(destination: string): Planned {
+function anonymous(destination: string): PlannedMount {
   return { type: 'volume', source: '', destination, readOnly: false, options: [] };
 }
 
@@ -145,7 +147,7 @@ const cleanPath = (p: string) => path.posix.normalize(p).replace(/(.)\/+$/, '$1'
  * `-v`: `/ctr`, `src:/ctr`, `src:/ctr:mode[,mode…]`, as moby's Linux ParseMountRaw: made into the
  * `--mount` it means and checked as one (except that a missing host directory is created).
  */
-export function parseBind(raw: string): Planned {
+export function parseBind(raw: string): PlannedMount {
   const invalid = () => invalidArgument(`invalid volume specification: '${raw}'`);
   const parts = raw.split(':');
   if (parts[0] === '' || parts.length > 3) throw invalid();
@@ -200,7 +202,7 @@ function isValidMode(mode: string): boolean {
 }
 
 /** `--mount` (HostConfig.Mounts), checked as moby's validateMountConfig. */
-export function parseMount(m: MountInput): Planned {
+export function parseMount(m: MountInput): PlannedMount {
   const type = m.Type ?? '';
   const context = `invalid mount config for type "${type}": `;
   const bad = (why: string) => invalidArgument(`${context}${why}`);
@@ -286,7 +288,7 @@ function tmpfsSize(bytes: number): string {
 }
 
 /** `--tmpfs /path:opts` arrives as HostConfig.Tmpfs { "/path": "size=64m,mode=1777" }. */
-export function parseTmpfs(dest: string, opts: string): Planned {
+export function parseTmpfs(dest: string, opts: string): PlannedMount {
   const destination = checkDestination(dest, '');
   const given = opts.split(',').filter((o) => o !== '');
   for (const o of given) {
@@ -323,7 +325,7 @@ function mergeTmpfsOptions(user: readonly string[]): string[] {
 }
 
 /** -v creates a missing host directory (as dockerd, mode 0755); --mount requires it to exist. */
-async function prepareBindSource(p: Planned): Promise<void> {
+async function prepareBindSource(p: PlannedMount): Promise<void> {
   try {
     await stat(p.source);
     return;
@@ -341,7 +343,7 @@ async function prepareBindSource(p: Planned): Promise<void> {
   }
 }
 
-async function resolveOne(volumes: VolumeStore, p: Planned, created: string[]): Promise<ResolvedMount> {
+async function resolveOne(volumes: VolumeStore, p: PlannedMount, created: string[]): Promise<ResolvedMount> {
   const base = { destination: p.destination, readOnly: p.readOnly, options: p.options };
   if (p.type === 'tmpfs') return { type: 'tmpfs', source: '', ...base };
   if (p.type === 'bind') return { type: 'bind', source: p.source, ...base, propagation: p.propagation! };
