@@ -251,8 +251,17 @@ export class VolumeStore {
     if (source === undefined) return false;
     const stat = await lstat(source);
     if (!stat.isDirectory()) return false;
-    await copyTree(source, volume.mountpoint);
-    this.#markPopulated(name);
+    // Claimed first: of two containers starting on a new volume at once, only one copies.
+    const claim = this.#db
+      .prepare('UPDATE volumes SET populated = 1 WHERE name = ? AND populated = 0')
+      .run(name);
+    if (Number(claim.changes) === 0) return false;
+    try {
+      await copyTree(source, volume.mountpoint);
+    } catch (err) {
+      this.#db.prepare('UPDATE volumes SET populated = 0 WHERE name = ?').run(name);
+      throw err;
+    }
     return true;
   }
 

@@ -245,3 +245,18 @@ test('a container sees the copied-up volume and its tmpfs; what it writes stays 
   );
   assert.deepEqual(hostMountsMentioning(store.get('appdata').mountpoint), []);
 });
+
+test('two containers starting on a new volume at once: one copies, the other finds it claimed', {
+  skip: !isRoot,
+}, async (t) => {
+  const { store, rootfs } = setup(t);
+  makeRootfs(rootfs);
+  const mounts = await resolveMounts(store, { Binds: ['shared:/srv/data'] }, undefined, 'a'.repeat(64));
+  const results = await Promise.all([
+    store.copyUp('shared', rootfs, '/srv/data'),
+    store.copyUp('shared', rootfs, '/srv/data'),
+  ]);
+  assert.deepEqual(results.sort(), [false, true]);
+  assert.equal(mounts[0]!.copyUp, true);
+  assert.equal(readFileSync(path.join(store.get('shared').mountpoint, 'conf'), 'utf8'), 'hello\n');
+});
