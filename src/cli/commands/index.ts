@@ -67,6 +67,23 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       },
     },
   },
+  volume: {
+    summary: 'Manage volumes',
+    verbs: {
+      create: { summary: 'Create a volume', load: () => import('./volume/create.ts') },
+      inspect: {
+        summary: 'Display detailed information on one or more volumes',
+        load: () => import('./volume/inspect.ts'),
+      },
+      ls: { summary: 'List volumes', aliases: ['list'], load: () => import('./volume/ls.ts') },
+      prune: { summary: 'Remove unused local volumes', load: () => import('./volume/prune.ts') },
+      rm: {
+        summary: 'Remove one or more volumes',
+        aliases: ['remove'],
+        load: () => import('./volume/rm.ts'),
+      },
+    },
+  },
   system: {
     summary: 'Manage skiff',
     verbs: {
