@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import {
+  type Database,
   failedPrecondition,
   type Logger,
   notFound,
@@ -29,6 +30,7 @@ import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../.
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import { type ExitStatus, readExitFile } from '../monitor/index.ts';
+import { removeAnonymousVolumes } from '../mounts.ts';
 import {
   containerDir,
   containerLog,
@@ -39,6 +41,7 @@ import {
   shimDir,
 } from '../paths.ts';
 import { resolveUser } from '../spec/index.ts';
+import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
 import { isStaleOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
@@ -90,12 +93,14 @@ export class Engine {
   private readonly cli: readonly string[];
   private images?: ImageStore;
 
-  private readonly close_: () => void;
+  readonly volumes: VolumeStore;
+  private readonly db: Database;
 
-  private constructor(options: EngineOptions, records: ContainerRecords, close: () => void) {
-    this.close_ = close;
+  private constructor(options: EngineOptions, db: Database) {
+    this.db = db;
     this.paths = enginePaths(options.root, options.runroot);
-    this.records = records;
+    this.records = new ContainerRecords(db);
+    this.volumes = new VolumeStore(db, this.paths);
     this.runtime = new Runtime({ root: runtimeStateRoot(this.paths), logger: options.logger });
     this.log = options.logger ?? silentLogger;
     this.cli = options.cli ?? defaultCli();
@@ -105,7 +110,7 @@ export class Engine {
   static async open(options: EngineOptions = {}): Promise<Engine> {
     const paths = enginePaths(options.root, options.runroot);
     const db = openEngineDb(paths.root);
-    const engine = new Engine(options, new ContainerRecords(db), () => db.close());
+    const engine = new Engine(options, db);
     try {
       await engine.recover();
     } catch (err) {
@@ -138,7 +143,7 @@ export class Engine {
 
   close(): void {
     this.images?.close();
-    this.close_();
+    this.db.close();
   }
 
   async imageStore(): Promise<ImageStore> {
@@ -374,8 +379,7 @@ export class Engine {
   }
 
   private async removeAnonymousVolumes(c: Container): Promise<void> {
-    const { removeAnonymousVolumes } = await import('./volumes-bridge.ts');
-    await removeAnonymousVolumes(this, c);
+    await removeAnonymousVolumes(this.volumes, c.mounts);
   }
 
   /** Undoes a failed create. */

@@ -11,7 +11,6 @@ import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { copyUpVolumes, resolveMounts } from '../mounts.ts';
 import { buildSpec, mergeImageConfig, resolveUser } from '../spec/index.ts';
-import { VolumeStore } from '../volumes/index.ts';
 import type { CreateRequest, Engine, StartHooks } from './engine.ts';
 import { mountRootfs } from './engine.ts';
 import { findImage, imageRuntimeConfig } from './images.ts';
@@ -37,8 +36,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
       const dir = engine.paths_(c).dir;
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await prepareRootfs(store, image.id, c.id, { snapshotter: engine.snapshotter() });
-      const volumes = new VolumeStore(engine.paths);
-      c.mounts = await resolveMounts(volumes, c.hostConfig, Object.keys(config.Volumes ?? {}), c.id);
+      c.mounts = await resolveMounts(engine.volumes, c.hostConfig, config.Volumes, c.id);
       await writeEtcFiles(dir, c);
     },
   };
@@ -59,7 +57,7 @@ export async function startContainerProcess(
 ): Promise<void> {
   const p = engine.paths_(c);
   await mountRootfs(await engine.snapshotter().mounts(c.id), p.rootfs);
-  await copyUpVolumes(c.mounts, p.rootfs);
+  await copyUpVolumes(engine.volumes, c.mounts, p.rootfs);
   const spec = buildSpec({
     id: c.id,
     config: c.config,
