@@ -30,6 +30,8 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
   private readonly decoder = new FrameDecoder();
   private settleExit!: { resolve: (r: ExitRecord) => void; reject: (e: Error) => void };
   private exited = false;
+  private ended = false;
+  private claimed = false;
   private readonly socket: net.Socket;
   private readonly where: string;
 
@@ -48,7 +50,9 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
   static connect(dir: string): Promise<AttachClient> {
     const where = path.join(dir, 'attach');
     return new Promise((resolve, reject) => {
-      const socket = net.createConnection(where);
+      // Half-open: the monitor ends its side after EXIT, and a client that claimed the cleanup must
+      // keep its own side open until cleanupDone() (its EOF would mean "run the exit command").
+      const socket = net.createConnection({ path: where, allowHalfOpen: true });
       const client = new AttachClient(socket, where);
       let hello = false;
       socket.once('error', (err) => {
@@ -69,10 +73,12 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
           } else client.onFrame(frame.type, frame.payload);
         }
       });
+      socket.once('end', () => client.onEnd());
       socket.once('close', () => {
         if (!hello)
           reject(runtimeFailure(`connect ${where}: the monitor closed the connection before HELLO`));
-        client.onClose();
+        client.onEnd();
+        client.emit('close');
       });
       socket.on('error', () => {
         // Reported through `exit` (rejected) and `close`; a reset after EXIT is the normal end.
@@ -99,7 +105,10 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
     }
   }
 
-  private onClose(): void {
+  /** The monitor's side ended (after EXIT, or when it dropped this client). */
+  private onEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
     if (!this.exited) {
       this.settleExit.reject(
         runtimeFailure(`${this.where}: the connection ended before the container's exit`),
@@ -107,7 +116,8 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
     }
     this.stdout.end();
     this.stderr.end();
-    this.emit('close');
+    // A claimant keeps its side open: its EOF would tell the monitor to run the exit command.
+    if (!this.claimed) this.socket.end();
   }
 
   private send(frame: Buffer): void {
@@ -140,12 +150,15 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
 
   /** This client will clean up after the exit itself: the monitor waits for cleanupDone() or EOF. */
   claimCleanup(): void {
+    this.claimed = true;
     this.send(encodeFrame(FrameType.claimCleanup));
   }
 
   /** The claimed cleanup is done: the monitor exits without running its exit command. */
   cleanupDone(): void {
     this.send(encodeFrame(FrameType.cleanupDone));
+    this.claimed = false;
+    if (this.ended) this.socket.end();
   }
 
   /** Ends this client's connection (the container runs on). */
