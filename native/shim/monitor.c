@@ -185,6 +185,8 @@ void monitor_child_stdio(void)
 
 static bool buf_put(struct buf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return true;
 	if (b->head > 0 && b->head + b->len + len > b->cap) {
 		memmove(b->data, b->data + b->head, b->len);
 		b->head = 0;
