@@ -59,6 +59,8 @@ struct client {
 static const struct monitor_options *opts;
 static int listen_fd = -1, sig_fd = -1, relay_fd = -1, master = -1;
 static int out_r = -1, err_r = -1, in_w = -1;
+static int created_r = -1, created_w = -1; /* a byte once the init reported `created` */
+static bool created;
 static int child_in = -1, child_out = -1, child_err = -1;
 static struct buf stdin_q;
 static bool stdin_closing;
@@ -162,6 +164,13 @@ int monitor_prepare(const struct monitor_options *o, const struct plan *plan, si
 		return -1;
 	if (bind_attach(o->dir) < 0 || write_pid_file(o->dir) < 0)
 		return -1;
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return fail(errno, "pipe2", "created");
+	created_r = pipefd[0];
+	created_w = pipefd[1];
+	set_nonblock(created_r);
+	report_set_created_fd(created_w);
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -175,7 +184,7 @@ void monitor_child_stdio(void)
 	dup2(child_out, STDOUT_FILENO);
 	dup2(child_err, STDERR_FILENO);
 	/* A `reaper` init never execs: it must not keep the monitor's ends (stdin would never see EOF). */
-	int mine[] = { child_in, child_out, child_err, out_r, err_r, in_w, listen_fd, relay_fd };
+	int mine[] = { child_in, child_out, child_err, out_r, err_r, in_w, listen_fd, relay_fd, created_r };
 	for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++)
 		if (mine[i] > STDERR_FILENO)
 			close(mine[i]);
@@ -470,6 +479,19 @@ static void receive_master(void)
 
 /* --- the loop --- */
 
+/* Whether the init reported `created` (its byte is in the pipe before its exit is seen). */
+static bool check_created(void)
+{
+	char byte;
+	if (!created && created_r >= 0 && read(created_r, &byte, 1) == 1)
+		created = true;
+	if (created && created_r >= 0) {
+		close(created_r);
+		created_r = -1;
+	}
+	return created;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -558,6 +580,8 @@ static void finish(void)
 	buf_free(&stdin_q);
 	close(listen_fd);
 	close(sig_fd);
+	if (created_r >= 0)
+		close(created_r);
 }
 
 int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
@@ -574,6 +598,8 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 	close(child_in);
 	close(child_out);
 	close(child_err);
+	report_set_created_fd(-1);
+	close(created_w);
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -595,6 +621,12 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		if (ch.init_exited && !drained &&
 		    ((out_r < 0 && err_r < 0 && master < 0) || now_ms() - quiet_since >= DRAIN_QUIET_MS))
 			drained = true;
+		if (drained && !exited && !check_created()) {
+			/* The create failed (the engine has its error): no exit to record, no cleanup to run. */
+			finish();
+			free(fds);
+			return 1;
+		}
 		if (drained && !exited) {
 			jsonlog_flush(1);
 			jsonlog_flush(2);

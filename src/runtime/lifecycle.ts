@@ -113,6 +113,7 @@ export class Runtime {
       ...(spec.hooks ? { hooks: spec.hooks } : {}),
     };
     let cgroup: Cgroup | undefined;
+    let monitor: ChildProcess | undefined;
     try {
       await this.store.write(record);
       assertRootfs(record.rootfs);
@@ -156,6 +157,7 @@ export class Runtime {
         onSync: (name, pid) =>
           name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, pid) : Promise.resolve(undefined),
       });
+      if (options.monitor) monitor = shim.child;
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
       // The init still waits on the exec fifo: it joins before the program (or any child) exists.
@@ -164,6 +166,8 @@ export class Runtime {
       if (options.pidFile) await writeFileAtomic(path.resolve(options.pidFile), `${shim.pid}`, 0o644);
       return { record, ...(options.foreground && !options.monitor ? { exit: exitStatus(shim.child) } : {}) };
     } catch (err) {
+      // First the monitor: a create that failed is no exit to record and no cleanup to run.
+      monitor?.kill('SIGKILL');
       await this.discard(record, cgroup);
       throw err;
     }

@@ -299,6 +299,30 @@ test('after CLAIM-CLEANUP and CLEANUP-DONE the exit command does not run; on EOF
   }
 });
 
+test('a create that fails records no exit and runs no exit command', async (t) => {
+  const { dir: marks, cleanup: rmMarks } = tempDir('skiff-marks-');
+  t.after(rmMarks);
+  const mark = path.join(marks, 'ran');
+  const bundle = makeBundle(['/no/such/program']);
+  const { dir, cleanup: rmDir } = tempDir('skiff-monitor-');
+  const id = uniqueId();
+  t.after(async () => {
+    await runtime.delete(id, { force: true }).catch(() => {});
+    bundle.cleanup();
+    rmDir();
+  });
+  await assert.rejects(
+    runtime.create({ id, bundle: bundle.dir, monitor: { dir, exitCommand: ['/bin/touch', mark] } }),
+    /exec `\/no\/such\/program`: ENOENT/,
+  );
+  const monitorPid = Number(readFileSync(path.join(dir, 'monitor.pid'), 'utf8'));
+  assert.ok(await monitorGone(monitorPid));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(existsSync(path.join(dir, 'exit')), false);
+  assert.equal(existsSync(mark), false);
+  await assert.rejects(runtime.state(id), /does not exist|not found/i);
+});
+
 test('the container and its monitor outlive the process that called Runtime.create', async (t) => {
   const { dir, cleanup: rmDir } = tempDir('skiff-creator-');
   t.after(rmDir);
