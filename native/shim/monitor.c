@@ -343,6 +343,8 @@ static void stdin_close(void)
 static void stdin_flush(void)
 {
 	int fd = input_fd();
+	if (fd < 0 && relay_fd < 0)
+		buf_drop(&stdin_q, stdin_q.len); /* the input is gone (a terminal's master closed) */
 	while (fd >= 0 && stdin_q.len > 0) {
 		ssize_t n = write(fd, stdin_q.data + stdin_q.head, stdin_q.len);
 		if (n < 0 && errno == EINTR)
@@ -366,7 +368,7 @@ static void frame_done(struct client *c)
 {
 	switch (c->hdr[0]) {
 	case F_STDIN:
-		if (c->need == 0)
+		if (c->need == 0 && opts->stdin_pipe)
 			stdin_close();
 		break;
 	case F_RESIZE:
@@ -409,7 +411,8 @@ static bool client_parse(struct client *c, const unsigned char *p, size_t len)
 			}
 		}
 		size_t n = c->need - c->got < len ? c->need - c->got : len;
-		if (c->hdr[0] == F_STDIN && !stdin_closing && !buf_put(&stdin_q, p, n))
+		/* Without --stdin (a terminal too) the container's input is nobody's: data is dropped. */
+		if (c->hdr[0] == F_STDIN && opts->stdin_pipe && !stdin_closing && !buf_put(&stdin_q, p, n))
 			return false;
 		for (size_t i = 0; c->hdr[0] == F_RESIZE && i < n && c->got + i < 4; i++)
 			c->resize[c->got + i] = p[i];

@@ -107,6 +107,9 @@ test('without --stdin the container reads /dev/null', async (t) => {
   const c = await createMonitored(runtime, t, ['/bin/sh', '-c', 'cat; readlink /proc/self/fd/0; echo done']);
   const client = await AttachClient.connect(c.dir);
   const seen = collect(client);
+  // Nobody's input: dropped, and it does not stall the monitor.
+  client.writeStdin('ignored\n'.repeat(100_000));
+  client.closeStdin();
   await runtime.start(c.id);
   assert.equal((await client.exit).exitCode, 0);
   assert.equal(seen.stdout(), '/dev/null\ndone\n');
