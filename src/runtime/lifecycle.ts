@@ -99,6 +99,7 @@ export class Runtime {
   }
 
   async create(options: CreateOptions): Promise<CreatedContainer> {
+    if (options.monitor) checkMonitorOptions(options);
     const bundle = path.resolve(options.bundle ?? '.');
     const spec = await loadSpec(bundle);
     const dir = await this.store.reserve(options.id);
@@ -393,4 +394,14 @@ function osSignalNumber(signal: NodeJS.Signals): number {
 /** 'auto': the OOM counter of the cgroup made for the container (none without a memory controller). */
 function resolveOomFile(monitor: MonitorOptions, cgroup: Cgroup): string | undefined {
   return monitor.oomFile === 'auto' ? oomFileOf(cgroup.dirs) : monitor.oomFile;
+}
+
+/** The monitor makes the container's stdio and terminal itself: the options that would say otherwise. */
+function checkMonitorOptions(options: CreateOptions): void {
+  for (const field of ['stdio', 'foreground', 'consoleSocket'] as const) {
+    if (options[field] !== undefined && options[field] !== false) {
+      throw invalidArgument(`create: ${field} and monitor exclude each other (the monitor holds the stdio)`);
+    }
+  }
+  monitorArgs(options.monitor!, undefined); // checks the numbers and the exit command up front
 }
