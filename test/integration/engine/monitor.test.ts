@@ -274,8 +274,12 @@ test('the exit command runs when nobody claims the cleanup', async (t) => {
     monitor: { exitCommand: ['/bin/sh', '-c', 'echo "$0 $1" > "$2"', 'cleanup', 'arg', mark] },
   });
   await runtime.start(c.id);
-  assert.ok(await eventually(() => existsSync(mark), 5000), 'the exit command ran');
-  assert.equal(readFileSync(mark, 'utf8'), 'cleanup arg\n');
+  // `>` creates the file before echo writes: wait for the content.
+  const content = () => (existsSync(mark) ? readFileSync(mark, 'utf8') : '');
+  assert.ok(
+    await eventually(() => content() === 'cleanup arg\n', 5000),
+    `the exit command ran: ${content()}`,
+  );
 });
 
 test('after CLAIM-CLEANUP and CLEANUP-DONE the exit command does not run; on EOF it does', async (t) => {
@@ -369,12 +373,20 @@ test('reaper (--init): zombies are reaped, signals forwarded, the status passed 
   };
   // Orphans reparent to PID 1; `sleep` as PID 1 never reaps them, the reaper does.
   const orphans = ['/bin/sh', '-c', '(sleep 0.1 &); (sleep 0.1 &); (sleep 0.1 &); exec sleep 100'];
-  const zombiesOf = (id: string) =>
-    runtime.state(id).then((s) => {
-      const procs = readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, 'utf8').trim().split(/\s+/);
-      const all = [s.pid!, ...procs.filter(Boolean).map(Number)];
-      return all.filter((pid) => /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))).length;
-    });
+  // Zombies among PID 1 and its children, seen from the host (a child may vanish while we look).
+  const statOf = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const zombiesOf = async (id: string) => {
+    const pid = (await runtime.state(id)).pid!;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    const all = [pid, ...children.filter(Boolean).map(Number)];
+    return all.filter((p) => /^\d+ \(.*\) Z/.test(statOf(p))).length;
+  };
 
   await t.test('without it, orphans stay zombies', async (t) => {
     const c = await createMonitored(runtime, t, orphans);
@@ -384,13 +396,24 @@ test('reaper (--init): zombies are reaped, signals forwarded, the status passed 
   await t.test('with it, they are reaped', async (t) => {
     const c = await createMonitored(runtime, t, orphans, { edit: init });
     await runtime.start(c.id);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(await zombiesOf(c.id), 0);
     const pid = (await runtime.state(c.id)).pid!;
-    // PID 1 is the reaper, the program its child.
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    assert.equal(children.length, 1);
-    assert.deepEqual(readFileSync(`/proc/${children[0]}/cmdline`, 'utf8').split('\0'), ['sleep', '100', '']);
+    const children = () => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    const cmdline = (child: string | undefined) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    // Once the program is `sleep 100` the three orphans are children of PID 1 (the reaper); then they
+    // must be gone: only the program is left, and no zombie.
+    assert.ok(
+      await eventually(async () => {
+        const left = children();
+        return left.length === 1 && cmdline(left[0]) === 'sleep\x00100\x00' && (await zombiesOf(c.id)) === 0;
+      }, 5000),
+      `children of the reaper: ${children()}`,
+    );
   });
   await t.test('signals are forwarded to the program', async (t) => {
     const c = await createMonitored(
