@@ -139,6 +139,22 @@ test('a terminal: a client types a command, reads the answer, and resizes the pt
   assert.match(lines.map((l) => l.log).join(''), /33 101\r\n/);
 });
 
+test('a terminal: closing stdin is ^D, the end of input for the program', async (t) => {
+  const c = await createMonitored(runtime, t, ['/bin/sh', '-c', 'cat >/dev/null; echo "cat saw EOF"'], {
+    edit: (spec) => {
+      spec.process!.terminal = true;
+    },
+    monitor: { stdin: true },
+  });
+  const client = await AttachClient.connect(c.dir);
+  const seen = collect(client);
+  await runtime.start(c.id);
+  client.writeStdin('some input\n');
+  client.closeStdin();
+  assert.equal((await client.exit).exitCode, 0);
+  assert.match(seen.stdout(), /cat saw EOF\r\n$/);
+});
+
 test('two clients at once both get all output and the exit', async (t) => {
   const c = await createMonitored(runtime, t, [
     '/bin/sh',
