@@ -138,7 +138,7 @@ static struct options parse_args(int argc, char **argv)
 	    !o.monitor.dir)
 		usage("--log, --stdin, --oom-file and --exit-command need --monitor");
 	if (o.monitor.dir && (o.foreground || o.mode != PLAN_CREATE))
-		usage("--monitor is for `create` and implies --foreground");
+		usage("--monitor is for `create` and excludes --foreground (it stays in the foreground itself)");
 	if (o.monitor.exit_args && o.monitor.exit_args[1] && !o.monitor.exit_command)
 		usage("--exit-command-arg needs --exit-command");
 	if (!o.plan || o.sync_fd < 0)
