@@ -12,6 +12,7 @@
 #include "lsm.h"
 #include "namespaces.h"
 #include "process.h"
+#include "reaper.h"
 #include "report.h"
 #include "rootfs.h"
 #include "sched.h"
@@ -62,6 +63,7 @@ static const step_fn steps[] = {
 	[OP_SELINUX_LABEL] = step_selinux_label,
 	[OP_SELINUX_MOUNT_LABEL] = step_selinux_mount_label,
 	[OP_TERMINAL] = step_terminal,
+	[OP_REAPER] = step_reaper,
 };
 
 /*

@@ -18,6 +18,7 @@
 
 #include "cloned-binary.h"
 #include "intermediate.h"
+#include "monitor.h"
 #include "plan.h"
 #include "report.h"
 #include "relay.h"
@@ -30,6 +31,7 @@ struct options {
 	int sync_fd;
 	bool foreground;
 	enum plan_mode mode;
+	struct monitor_options monitor; /* .dir set: the monitor role (monitor.h) */
 };
 
 static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -37,6 +39,8 @@ static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUS
 static noreturn void usage(const char *why)
 {
 	fprintf(stderr, "skiff-shim: %s\nusage: skiff-shim create|exec --plan FILE --sync-fd N [--foreground]\n"
+			"       skiff-shim create --plan FILE --sync-fd N --monitor DIR [--log FILE] [--log-max-size BYTES]\n"
+			"              [--log-max-files N] [--stdin] [--oom-file PATH] [--exit-command PATH [--exit-command-arg ARG]...]\n"
 			"       skiff-shim --version\n",
 		why);
 	exit(2);
@@ -59,6 +63,57 @@ static int parse_fd(const char *s)
 	return (int)fd;
 }
 
+static unsigned long long parse_number(const char *s, const char *option)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno || !*s || *end || *s == '-') {
+		fprintf(stderr, "skiff-shim: %s takes a number, not `%s`\n", option, s);
+		exit(2);
+	}
+	return n;
+}
+
+/* The monitor's options (monitor.h); false when argv[*i] is none of them. */
+static bool parse_monitor_arg(struct options *o, int argc, char **argv, int *i)
+{
+	static const char **exit_args;
+	static size_t nexit_args;
+	struct monitor_options *m = &o->monitor;
+	const char *a = argv[*i];
+	bool has_value = *i + 1 < argc;
+	if (!exit_args) {
+		/* At most every argument is an exit-command argument: one array, sized once. */
+		exit_args = calloc((size_t)argc + 1, sizeof *exit_args);
+		if (!exit_args)
+			usage("out of memory");
+		m->exit_args = exit_args;
+	}
+	if (strcmp(a, "--monitor") == 0 && has_value)
+		m->dir = argv[++*i];
+	else if (strcmp(a, "--log") == 0 && has_value)
+		m->log = argv[++*i];
+	else if (strcmp(a, "--log-max-size") == 0 && has_value)
+		m->log_max_size = parse_number(argv[++*i], a);
+	else if (strcmp(a, "--log-max-files") == 0 && has_value)
+		m->log_max_files = (unsigned int)parse_number(argv[++*i], a);
+	else if (strcmp(a, "--stdin") == 0)
+		m->stdin_pipe = true;
+	else if (strcmp(a, "--oom-file") == 0 && has_value)
+		m->oom_file = argv[++*i];
+	else if (strcmp(a, "--exit-command") == 0 && has_value) {
+		m->exit_command = argv[++*i];
+		exit_args[0] = m->exit_command;
+		nexit_args = nexit_args ? nexit_args : 1;
+	} else if (strcmp(a, "--exit-command-arg") == 0 && has_value) {
+		nexit_args = nexit_args ? nexit_args : 1;
+		exit_args[nexit_args++] = argv[++*i];
+	} else
+		return false;
+	return true;
+}
+
 static struct options parse_args(int argc, char **argv)
 {
 	struct options o = { .sync_fd = -1 };
@@ -73,9 +128,19 @@ static struct options parse_args(int argc, char **argv)
 			o.sync_fd = parse_fd(argv[++i]);
 		else if (strcmp(argv[i], "--foreground") == 0)
 			o.foreground = true;
-		else
+		else if (!parse_monitor_arg(&o, argc, argv, &i))
 			usage("unknown or incomplete option");
 	}
+	if (o.monitor.exit_command == NULL && o.monitor.exit_args)
+		o.monitor.exit_args[0] = NULL;
+	if ((o.monitor.log || o.monitor.stdin_pipe || o.monitor.oom_file || o.monitor.exit_command ||
+	     o.monitor.log_max_size || o.monitor.log_max_files) &&
+	    !o.monitor.dir)
+		usage("--log, --stdin, --oom-file and --exit-command need --monitor");
+	if (o.monitor.dir && (o.foreground || o.mode != PLAN_CREATE))
+		usage("--monitor is for `create` and excludes --foreground (it stays in the foreground itself)");
+	if (o.monitor.exit_args && o.monitor.exit_args[1] && !o.monitor.exit_command)
+		usage("--exit-command-arg needs --exit-command");
 	if (!o.plan || o.sync_fd < 0)
 		usage("--plan and --sync-fd are required");
 	if (o.sync_fd <= STDERR_FILENO)
@@ -216,7 +281,7 @@ static int create(const struct options *o, struct plan *plan)
 		return report_failure(), 1;
 	if (terminal_connect(plan) < 0)
 		return report_failure(), 1;
-	if (plan->relay && !o->foreground) {
+	if (plan->relay && !o->foreground && !o->monitor.dir) {
 		report_step(plan->relay->name, plan->relay->index);
 		return failf(EINVAL, "parse", o->plan, "`console-relay` needs --foreground: the shim relays the terminal"),
 		       report_failure(), 1;
@@ -227,6 +292,8 @@ static int create(const struct options *o, struct plan *plan)
 	report_step("shim", -1);
 	sigset_t waited, old;
 	sigprocmask(SIG_SETMASK, NULL, &old);
+	if (o->monitor.dir && monitor_prepare(&o->monitor, plan, &old) < 0)
+		return report_failure(), 1;
 	if (o->foreground) {
 		/* Blocked before the fork, so that no signal or child exit slips by before sigwaitinfo. */
 		block_signals(&waited, &old);
@@ -241,6 +308,8 @@ static int create(const struct options *o, struct plan *plan)
 		return fail(errno, "fork", ""), report_failure(), 1;
 	if (child == 0) {
 		close(pipefd[0]);
+		if (o->monitor.dir)
+			monitor_child_stdio();
 		struct intermediate_args args = { .plan = plan, .fifofd = fifofd, .pidfd_w = pipefd[1], .parent_mask = old };
 		intermediate_main(&args);
 	}
@@ -248,6 +317,8 @@ static int create(const struct options *o, struct plan *plan)
 	terminal_forget(); /* the init sends the master; the caller must see EOF when it is done */
 	if (fifofd >= 0)
 		close(fifofd); /* only the init may hold the read end, so that `start` fails when it is gone */
+	if (o->monitor.dir)
+		return monitor_run(child, pipefd[0], plan);
 	if (o->foreground)
 		return foreground(child, pipefd[0], &waited);
 	/* Open until the intermediate is gone: its pid write must not die of SIGPIPE. */

@@ -86,6 +86,7 @@ static const struct op_spec op_specs[] = {
 	{ "selinux-label", OP_SELINUX_LABEL, "s", false },
 	{ "selinux-mount-label", OP_SELINUX_MOUNT_LABEL, "s", false },
 	{ "terminal", OP_TERMINAL, "wwwws", false },
+	{ "reaper", OP_REAPER, "", false },
 };
 
 bool op_is_step(enum op op)

@@ -138,3 +138,10 @@ void relay_finish(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	raw = false;
 }
+
+int relay_take_socket(void)
+{
+	int fd = relay_sock;
+	relay_sock = -1;
+	return fd;
+}

@@ -17,5 +17,7 @@ bool relay_active(void);
 int relay_next_signal(const sigset_t *waited);
 /* After the container's exit: what it still wrote, then the caller's terminal mode back. */
 void relay_finish(void);
+/* The monitor runs its own loop: it takes the socket the master comes over (-1 without a relay). */
+int relay_take_socket(void);
 
 #endif

@@ -274,9 +274,26 @@ int report_pid(pid_t pid)
 	return send_line(l);
 }
 
+/* The monitor's own "created" pipe (report.h); -1 without a monitor. */
+static int created_fd = -1;
+
+void report_set_created_fd(int fd)
+{
+	created_fd = fd;
+}
+
 int report_created(void)
 {
-	return send_line(begin("created"));
+	int rc = send_line(begin("created"));
+	if (created_fd >= 0) {
+		ssize_t n;
+		do
+			n = write(created_fd, "c", 1);
+		while (n < 0 && errno == EINTR);
+		close(created_fd);
+		created_fd = -1;
+	}
+	return rc;
 }
 
 int report_sync(const char *name)

@@ -30,6 +30,11 @@ void report_failure(void);
 
 int report_pid(pid_t pid);
 int report_created(void);
+/*
+ * The monitor (monitor.c) learns of `created` too: report_created() writes a byte to this fd (inherited
+ * by the init) and closes it, so that an init that fails before it is created is no exit to record.
+ */
+void report_set_created_fd(int fd);
 int report_sync(const char *name);
 
 #endif

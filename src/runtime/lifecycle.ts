@@ -38,6 +38,7 @@ import {
   execProcess,
 } from './exec.ts';
 import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
+import { type MonitorOptions, monitorArgs, oomFileOf } from './monitor.ts';
 import { thawContainer } from './operations.ts';
 import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
 import { joinIntelRdt, removeIntelRdt } from './resctrl.ts';
@@ -62,6 +63,11 @@ export interface CreateOptions {
    * passed before the --preserve-fds ones, and the process gets LISTEN_FDS=n and LISTEN_PID=1.
    */
   listenFds?: number;
+  /**
+   * Leave the shim with the container as its monitor (log, attach socket, exit record); create
+   * returns once the container is created and the shim lives on (src/runtime/monitor.ts).
+   */
+  monitor?: MonitorOptions;
 }
 
 export interface CreatedContainer {
@@ -93,6 +99,7 @@ export class Runtime {
   }
 
   async create(options: CreateOptions): Promise<CreatedContainer> {
+    if (options.monitor) checkMonitorOptions(options);
     const bundle = path.resolve(options.bundle ?? '.');
     const spec = await loadSpec(bundle);
     const dir = await this.store.reserve(options.id);
@@ -107,6 +114,7 @@ export class Runtime {
       ...(spec.hooks ? { hooks: spec.hooks } : {}),
     };
     let cgroup: Cgroup | undefined;
+    let monitor: ChildProcess | undefined;
     try {
       await this.store.write(record);
       assertRootfs(record.rootfs);
@@ -127,7 +135,7 @@ export class Runtime {
         fifo: this.store.fifo(options.id),
         preserveFds: passedFds(options),
         consoleSocket: options.consoleSocket,
-        relayTerminal: options.foreground ?? false,
+        relayTerminal: (options.foreground ?? false) || options.monitor !== undefined,
         extraEnv: options.listenFds ? [`LISTEN_FDS=${options.listenFds}`, 'LISTEN_PID=1'] : [],
         noPivot: options.noPivot ?? false,
         cgroupProcs: cgroup.procsFiles,
@@ -144,17 +152,23 @@ export class Runtime {
         foreground: options.foreground ?? false,
         preserveFds: passedFds(options),
         ...(options.stdio ? { stdio: options.stdio } : {}),
+        ...(options.monitor
+          ? { monitorArgs: monitorArgs(options.monitor, resolveOomFile(options.monitor, cgroup)) }
+          : {}),
         onSync: (name, pid) =>
           name === HOOKS_SYNC ? createRuntimeHooks(record, spec.hooks, pid) : Promise.resolve(undefined),
       });
+      if (options.monitor) monitor = shim.child;
       record.pid = shim.pid;
       record.pidStartTime = (await readProcStat(shim.pid))?.startTime;
       // The init still waits on the exec fifo: it joins before the program (or any child) exists.
       if (spec.linux?.intelRdt) record.intelRdt = joinIntelRdt(spec.linux.intelRdt, options.id, shim.pid);
       await this.store.write(record);
       if (options.pidFile) await writeFileAtomic(path.resolve(options.pidFile), `${shim.pid}`, 0o644);
-      return { record, ...(options.foreground ? { exit: exitStatus(shim.child) } : {}) };
+      return { record, ...(options.foreground && !options.monitor ? { exit: exitStatus(shim.child) } : {}) };
     } catch (err) {
+      // First the monitor: a create that failed is no exit to record and no cleanup to run.
+      monitor?.kill('SIGKILL');
       await this.discard(record, cgroup);
       throw err;
     }
@@ -375,4 +389,19 @@ function exitStatus(child: ChildProcess): Promise<number> {
 
 function osSignalNumber(signal: NodeJS.Signals): number {
   return osConstants.signals[signal] ?? 0;
+}
+
+/** 'auto': the OOM counter of the cgroup made for the container (none without a memory controller). */
+function resolveOomFile(monitor: MonitorOptions, cgroup: Cgroup): string | undefined {
+  return monitor.oomFile === 'auto' ? oomFileOf(cgroup.dirs) : monitor.oomFile;
+}
+
+/** The monitor makes the container's stdio and terminal itself: the options that would say otherwise. */
+function checkMonitorOptions(options: CreateOptions): void {
+  for (const field of ['stdio', 'foreground', 'consoleSocket'] as const) {
+    if (options[field] !== undefined && options[field] !== false) {
+      throw invalidArgument(`create: ${field} and monitor exclude each other (the monitor holds the stdio)`);
+    }
+  }
+  monitorArgs(options.monitor!, undefined); // checks the numbers and the exit command up front
 }

@@ -38,6 +38,11 @@ export interface ShimOptions {
    * is sent right after the answer (the `hook-state` frames the init reads next).
    */
   onSync?: (name: string, pid: number | undefined) => Promise<string | undefined>;
+  /**
+   * The monitor role (`--monitor DIR …`, src/runtime/monitor.ts): the shim is started in its own
+   * session with stdio ignored and outlives this process; `stdio` and `foreground` do not apply.
+   */
+  monitorArgs?: string[];
 }
 
 export interface LaunchedShim {
@@ -57,12 +62,17 @@ export function shimPath(): string {
  */
 export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
   const syncFd = 3 + options.preserveFds;
-  const stdio: StdioOptions = [...(options.stdio ?? ['inherit', 'inherit', 'inherit'])];
+  const monitor = options.monitorArgs !== undefined;
+  const stdio: StdioOptions = monitor
+    ? ['ignore', 'ignore', 'ignore']
+    : [...(options.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
   stdio.push('pipe');
   const args = [options.mode ?? 'create', '--plan', options.planFile, '--sync-fd', String(syncFd)];
-  if (options.foreground) args.push('--foreground');
-  const child = spawn(shimPath(), args, { stdio });
+  if (options.foreground && !monitor) args.push('--foreground');
+  if (monitor) args.push(...(options.monitorArgs ?? []));
+  // A monitor lives on in a session of its own: this process may exit at any moment after create.
+  const child = spawn(shimPath(), args, { stdio, detached: monitor });
   const socket = child.stdio[syncFd] as Readable & { write(data: string): boolean };
 
   let pid: number | undefined;
@@ -93,7 +103,7 @@ export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
 
   // Without --foreground the shim exits once the init runs on its own; its status tells of failures
   // that happened before the init could report anything.
-  if (!options.foreground) {
+  if (!options.foreground && !monitor) {
     const code = await exited;
     if (!failure && code !== 0) failure = runtimeFailure(`skiff-shim exited with status ${code}`);
   }
@@ -102,8 +112,12 @@ export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
   }
   if (failure) {
     if (pid !== undefined) killQuietly(pid);
-    if (options.foreground) child.kill('SIGKILL');
+    if (options.foreground || monitor) child.kill('SIGKILL');
     throw failure;
+  }
+  if (monitor) {
+    socket.destroy();
+    child.unref();
   }
   return { pid: pid!, child };
 }

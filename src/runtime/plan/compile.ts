@@ -141,8 +141,12 @@ export function compilePlan(input: CompileInput): Plan {
 
   steps.push(...schedulingSteps(spec));
   steps.push(...processSteps(spec, input));
+  if (spec.annotations?.[INIT_ANNOTATION] === 'true') steps.splice(steps.length - 1, 0, { op: 'reaper' });
   return { version: 1, setup, steps };
 }
+
+/** Docker's --init: the shim's init stays PID 1 of the container as a reaper (PLAN.md `reaper`). */
+export const INIT_ANNOTATION = 'run.skiff.init';
 
 function classifyNamespaces(spec: Spec): {
   fresh: Set<NamespaceType>;

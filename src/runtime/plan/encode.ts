@@ -114,6 +114,8 @@ function encodeStep(step: PlanStep): string[] {
       ];
     case 'personality':
       return [step.op, String(step.persona)];
+    case 'reaper':
+      return [step.op];
     case 'exec':
       return [step.op, ...step.args];
     case 'terminal':

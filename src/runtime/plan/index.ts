@@ -1,5 +1,5 @@
 export { ALL_CAPABILITIES, capabilityMask } from './capabilities.ts';
-export { type CgroupView, type CompileInput, compilePlan } from './compile.ts';
+export { type CgroupView, type CompileInput, compilePlan, INIT_ANNOTATION } from './compile.ts';
 export { encodePlan } from './encode.ts';
 export { compileExecPlan, type ExecCompileInput } from './exec.ts';
 export { HOOKS_SYNC, hookStatePayload, hookSteps, needsHookSync } from './hooks.ts';

@@ -92,6 +92,7 @@ export type PlanStep =
       period: bigint;
     }
   | { op: 'personality'; persona: number }
+  | { op: 'reaper' }
   | { op: 'exec'; args: string[] }
   // Security records (PLAN.md, "Security records"); capability sets are bit masks by number.
   | { op: 'bounding'; mask: bigint }
