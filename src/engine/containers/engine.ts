@@ -29,7 +29,7 @@ import {
 import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../../runtime/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
-import { type ExitStatus, readExitFile } from '../monitor/index.ts';
+import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
 import {
   containerDir,
@@ -493,7 +493,7 @@ export class Engine {
   }
 }
 
-function applyExit(c: Container, exit: ExitStatus | undefined): void {
+function applyExit(c: Container, exit: ExitRecord | undefined): void {
   c.state = 'exited';
   c.exitCode = exit?.exitCode ?? 255;
   c.oomKilled = exit?.oomKilled ?? false;

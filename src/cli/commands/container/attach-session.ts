@@ -3,7 +3,7 @@
  * -i) to the container, the window size (with -t), and signals forwarded (docker's --sig-proxy)
  * when there is no terminal to carry Ctrl-C. Resolves with the exit the monitor reports.
  */
-import type { AttachClient, Engine, ExitStatus } from '../../../engine/index.ts';
+import type { AttachClient, Engine, ExitRecord } from '../../../engine/index.ts';
 
 export interface SessionOptions {
   tty: boolean;
@@ -20,10 +20,10 @@ export async function runSession(
   engine: Engine,
   containerId: string,
   options: SessionOptions,
-): Promise<ExitStatus> {
+): Promise<ExitRecord> {
   const undo: Array<() => void> = [];
-  client.onStdout((chunk) => process.stdout.write(chunk));
-  client.onStderr((chunk) => (options.tty ? process.stdout : process.stderr).write(chunk));
+  client.stdout.pipe(process.stdout, { end: false });
+  client.stderr.pipe(options.tty ? process.stdout : process.stderr, { end: false });
   if (options.stdin) undo.push(relayStdin(client, options.tty));
   if (options.tty) undo.push(followWindowSize(client));
   if (options.sigProxy && !options.tty) undo.push(proxySignals(engine, containerId));

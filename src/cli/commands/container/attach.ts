@@ -1,5 +1,5 @@
 /** `skiff attach CONTAINER`: this terminal to a running container's stdio, through its monitor. */
-import { connectAttach, shimDir } from '../../../engine/index.ts';
+import { AttachClient, shimDir } from '../../../engine/index.ts';
 import { type CommandDef, daemonError } from '../../command.ts';
 import { runSession } from './attach-session.ts';
 import { withEngine } from './shared.ts';
@@ -22,7 +22,7 @@ const command: CommandDef = {
       const c = await engine.inspect(args[0]!);
       if (c.state !== 'running')
         throw daemonError('You cannot attach to a stopped container, start it first');
-      const client = await connectAttach(shimDir(engine.paths, c.id));
+      const client = await AttachClient.connect(shimDir(engine.paths, c.id));
       try {
         const exit = await runSession(client, engine, c.id, {
           tty: c.config.Tty ?? false,

@@ -1,6 +1,6 @@
 /** What `run`, `create`, `start -a` and `attach` share: errors as docker prints them, the attach. */
 import { SkiffError } from '../../../common/index.ts';
-import { type AttachClient, type Container, connectAttach, type Engine } from '../../../engine/index.ts';
+import { AttachClient, type Container, type Engine } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import { runSession } from './attach-session.ts';
 
@@ -36,7 +36,7 @@ export async function startAttached(
   try {
     await engine.start(container.id, {
       beforeStart: async (dir) => {
-        client = await connectAttach(dir);
+        client = await AttachClient.connect(dir);
         client.claimCleanup();
       },
     });
