@@ -6,3 +6,4 @@ export * from './logger.ts';
 export * from './native-tools.ts';
 export * from './paths.ts';
 export * from './proc.ts';
+export * from './units.ts';

@@ -12,6 +12,7 @@ export {
 } from './build.ts';
 export { hostCapabilities, normalizeCapabilities, tweakCapabilities } from './capabilities.ts';
 export { devicesFromMapping, hostDevices } from './devices.ts';
+export { type LogOptions, logOptions } from './log-config.ts';
 export { type ImageRunConfig, mergeImageConfig } from './merge.ts';
 export { ociResources, ociRlimits, rlimitType, validateHostConfig } from './resources.ts';
 export {
