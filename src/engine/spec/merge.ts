@@ -30,15 +30,11 @@ function mergeHealthcheck(
 ): HealthConfig | undefined {
   if (!image) return user;
   if (!user) return { ...image };
-  return {
-    ...user,
-    Test: user.Test?.length ? user.Test : image.Test,
-    Interval: user.Interval || image.Interval,
-    Timeout: user.Timeout || image.Timeout,
-    StartPeriod: user.StartPeriod || image.StartPeriod,
-    StartInterval: user.StartInterval || image.StartInterval,
-    Retries: user.Retries || image.Retries,
-  };
+  const merged: HealthConfig = { ...user };
+  if (!user.Test?.length && image.Test) merged.Test = image.Test;
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const)
+    if (!user[key] && image[key]) merged[key] = image[key];
+  return merged;
 }
 
 /**
