@@ -8,6 +8,7 @@ import path from 'node:path';
 import { invalidArgument, notImplemented } from '../../common/index.ts';
 import type { Device, DeviceCgroup, Mount, Namespace, Seccomp, Spec } from '../../oci/index.ts';
 import { OCI_RUNTIME_SPEC_VERSION } from '../../oci/index.ts';
+import { parseSignal } from '../../runtime/index.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import type { ResolvedMount } from '../mount-types.ts';
 import { hostCapabilities, tweakCapabilities } from './capabilities.ts';
@@ -223,14 +224,48 @@ function rootfsPropagation(mounts: readonly ResolvedMount[]): string | undefined
   return undefined;
 }
 
+/** The IPC sysctls a container's own IPC namespace has (docker's ValidateSysctl list). */
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
+
+/** Whether a sysctl belongs to a namespace the container has of its own (IPC, network, mqueue). */
+export function isNamespacedSysctl(key: string): boolean {
+  return IPC_SYSCTLS.has(key) || key.startsWith('net.') || key.startsWith('fs.mqueue.');
+}
+
 /** linux.sysctl; on the host's network the net.* ones would change the host's and are refused. */
 function sysctls(hc: HostConfig, mode: 'none' | 'host'): Record<string, string> | undefined {
   const entries = Object.entries(hc.Sysctls ?? {});
   if (entries.length === 0) return undefined;
-  for (const [key] of entries)
+  for (const [key] of entries) {
+    if (!isNamespacedSysctl(key))
+      throw invalidArgument(`sysctl "${key}" is not in a separate kernel namespace`);
     if (mode === 'host' && key.startsWith('net.'))
       throw invalidArgument(`sysctl "${key}" not allowed in host network namespace`);
+  }
   return Object.fromEntries(entries);
+}
+
+/** dockerd's checks of a Config at create: an absolute WorkingDir, a StopSignal it knows. */
+export function validateContainerConfig(config: ContainerConfig): void {
+  const cwd = config.WorkingDir ?? '';
+  if (cwd !== '' && !cwd.startsWith('/'))
+    throw invalidArgument(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+  if (config.StopSignal) {
+    try {
+      parseSignal(config.StopSignal);
+    } catch (err) {
+      throw invalidArgument(`Invalid signal: ${config.StopSignal}`, err);
+    }
+  }
 }
 
 function nofileHardOfThisProcess(): number {
@@ -273,9 +308,8 @@ export function buildSpec(input: BuildSpecInput): Spec {
   const all = () => host.capabilities ?? hostCapabilities();
   const caps = tweakCapabilities(defaults.capabilities, hc.CapAdd ?? [], hc.CapDrop ?? [], privileged, all);
   const hostname = config.Hostname || defaultHostname(input.id, hc);
+  validateContainerConfig(config);
   const cwd = config.WorkingDir || '/';
-  if (!cwd.startsWith('/'))
-    throw invalidArgument(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
 
   const devices: Device[] = [];
   const deviceRules: DeviceCgroup[] = [];

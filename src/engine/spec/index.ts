@@ -4,11 +4,13 @@ export {
   DEFAULT_PATH_ENV,
   defaultHostname,
   INIT_ANNOTATION,
+  isNamespacedSysctl,
   mergeTmpfsOptions,
   networkModeOf,
   processArgs,
   replaceOrAppendEnv,
   type SpecHost,
+  validateContainerConfig,
 } from './build.ts';
 export { hostCapabilities, normalizeCapabilities, tweakCapabilities } from './capabilities.ts';
 export { devicesFromMapping, hostDevices } from './devices.ts';

@@ -8,6 +8,7 @@ import {
   type HostConfig,
   INIT_ANNOTATION,
   type ResolvedMount,
+  validateContainerConfig,
   validateHostConfig,
 } from '../../../src/engine/index.ts';
 import { checkSpec } from '../../../src/oci/index.ts';
@@ -130,6 +131,13 @@ test('env: image and user Env over the defaults by key, TERM with a tty, bare KE
   assert.equal(spec.hostname, 'web');
   const tty = buildSpec(input({ config: { Cmd: ['sh'], Tty: true } }));
   assert.ok(tty.process!.env!.includes('TERM=xterm'));
+});
+
+test('Config checks at create: StopSignal must be a signal', () => {
+  validateContainerConfig({ StopSignal: 'SIGQUIT', WorkingDir: '/x' });
+  validateContainerConfig({ StopSignal: '9' });
+  assert.throws(() => validateContainerConfig({ StopSignal: 'SIGNOPE' }), /Invalid signal: SIGNOPE/);
+  assert.throws(() => validateContainerConfig({ WorkingDir: 'x' }), /needs to be an absolute path/);
 });
 
 test('WorkingDir, Domainname, user with supplementary groups; a relative WorkingDir is refused', () => {
@@ -374,6 +382,10 @@ test('--sysctl, --network host and none, --init, annotations, oom score', () => 
   assert.throws(
     () => build({ NetworkMode: 'host', Sysctls: { 'net.core.somaxconn': '1' } }),
     /sysctl "net.core.somaxconn" not allowed in host network namespace/,
+  );
+  assert.throws(
+    () => build({ Sysctls: { 'kernel.hostname': 'x' } }),
+    /sysctl "kernel.hostname" is not in a separate kernel namespace/,
   );
   assert.ok(build({ NetworkMode: 'none' }).linux!.namespaces!.some((n) => n.type === 'network'));
   assert.throws(() => build({ NetworkMode: 'bridge' }), /network mode "bridge" is not supported/);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ramInBytes } from '../../../common/index.ts';
 import type { ContainerConfig, HostConfig, Mount, Ulimit } from '../../../engine/index.ts';
-import { logOptions, networkModeOf, rlimitType } from '../../../engine/index.ts';
+import { isNamespacedSysctl, logOptions, networkModeOf, rlimitType } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
 
@@ -361,23 +361,11 @@ export function parseEnvFile(file: string, env: RunFlagsContext['env']): string[
   return out;
 }
 
-/** opts.ValidateSysctl: only the namespaced sysctls (IPC and net) a container may set. */
-const SYSCTLS = new Set([
-  'kernel.msgmax',
-  'kernel.msgmnb',
-  'kernel.msgmni',
-  'kernel.sem',
-  'kernel.shmall',
-  'kernel.shmmax',
-  'kernel.shmmni',
-  'kernel.shm_rmid_forced',
-]);
-
+/** opts.ValidateSysctl: only the namespaced sysctls (IPC, net, mqueue) a container may set. */
 function validateSysctl(text: string): [string, string] {
   const parts = text.split('=');
   const key = parts[0]!;
-  if (parts.length < 2 || !(SYSCTLS.has(key) || key.startsWith('net.') || key.startsWith('fs.mqueue.')))
-    throw new Error(`sysctl '${text}' is not allowed`);
+  if (parts.length < 2 || !isNamespacedSysctl(key)) throw new Error(`sysctl '${text}' is not allowed`);
   return [key, text.slice(key.length + 1)];
 }
 
