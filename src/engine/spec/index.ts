@@ -27,3 +27,4 @@ export {
 export { parseSecurityOpts, type SecurityOptions } from './security-opt.ts';
 export { parseGroup, parsePasswd, type ResolvedUser, resolveUser, resolveUserFrom } from './user.ts';
 export { type DockerDefaults, dockerDefaults } from './vendored.ts';
+export { createWorkingDir } from './workdir.ts';

@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import {
   buildSpec,
   type ContainerConfig,
+  createWorkingDir,
   type HostConfig,
   hostnameFile,
   hostsFile,
@@ -43,6 +44,7 @@ async function runDocker(c: Case): Promise<{ status: number; stdout: string; std
     writeFileSync(files.hostname, hostnameFile(hostname));
     writeFileSync(files.hosts, hostsFile({ hostname, networkMode: mode }));
     writeFileSync(files.resolvConf, resolvConfFile(readFileSync('/etc/resolv.conf', 'utf8'), mode));
+    createWorkingDir(rootfs, c.config.WorkingDir);
     const spec = buildSpec({
       id,
       config: c.config,
@@ -198,4 +200,10 @@ test('--security-opt seccomp=unconfined and no-new-privileges, --privileged, --n
   assert.equal(host.status, 0, host.stderr);
   assert.equal(own.stdout.trim(), '3', 'only lo inside --network none');
   assert.equal(host.stdout.trim(), String(readFileSync('/proc/net/dev', 'utf8').trim().split('\n').length));
+});
+
+test('a WorkingDir the image lacks is created, as Docker does', async () => {
+  const r = await runDocker({ config: { ...sh('pwd'), WorkingDir: '/srv/new/app' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '/srv/new/app\n');
 });
