@@ -1,10 +1,10 @@
 /** HostConfig.LogConfig checked as dockerd's json-file driver does, and read for the monitor. */
-import { invalidArgument, ramInBytes } from '../../common/index.ts';
+import { fromHumanSize, invalidArgument } from '../../common/index.ts';
 import type { LogConfig } from '../docker-types.ts';
 
 export interface LogOptions {
   readonly driver: 'json-file' | 'none';
-  /** Bytes before rotation (--log-opt max-size); undefined: never rotate. */
+  /** Bytes before rotation (--log-opt max-size, decimal units as Docker's: 10m = 10,000,000); undefined: never rotate. */
   readonly maxSize?: number;
   /** Files kept, the live one included (--log-opt max-file, default 1). */
   readonly maxFiles: number;
@@ -33,12 +33,13 @@ export function logOptions(config: LogConfig | undefined): LogOptions {
   for (const key of Object.keys(opts))
     if (!JSON_FILE_OPTS.has(key)) throw invalidArgument(`unknown log opt '${key}' for json-file log driver`);
   let maxSize: number | undefined;
-  if (opts['max-size'] !== undefined && opts['max-size'] !== '-1') {
+  if (opts['max-size'] !== undefined) {
     try {
-      maxSize = ramInBytes(opts['max-size']);
+      maxSize = fromHumanSize(opts['max-size']);
     } catch (err) {
       throw invalidArgument((err as Error).message, err);
     }
+    if (maxSize <= 0) throw invalidArgument('max-size must be a positive number');
   }
   let maxFiles = 1;
   if (opts['max-file'] !== undefined) {
