@@ -268,6 +268,27 @@ export function validateContainerConfig(config: ContainerConfig): void {
   }
 }
 
+/**
+ * Private pid, ipc, uts, mount and cgroup namespaces, and a network namespace of its own unless on
+ * the host's network. PidMode, IpcMode, UTSMode "host" and CgroupnsMode "host" share the host's, as
+ * Docker; joining another container's ("container:<id>") is not supported yet.
+ */
+function namespacesOf(hc: HostConfig, mode: 'none' | 'host'): Namespace[] {
+  const share = (field: string, value: string | undefined): boolean => {
+    if (!value || value === 'private' || value === 'shareable') return false;
+    if (value === 'host') return true;
+    throw notImplemented(`${field} "${value}" is not supported (use "host" or leave it unset)`);
+  };
+  const namespaces: Namespace[] = [];
+  if (!share('PidMode', hc.PidMode)) namespaces.push({ type: 'pid' });
+  if (!share('IpcMode', hc.IpcMode)) namespaces.push({ type: 'ipc' });
+  if (!share('UTSMode', hc.UTSMode)) namespaces.push({ type: 'uts' });
+  namespaces.push({ type: 'mount' });
+  if (!share('CgroupnsMode', hc.CgroupnsMode)) namespaces.push({ type: 'cgroup' });
+  if (mode === 'none') namespaces.push({ type: 'network' });
+  return namespaces;
+}
+
 function nofileHardOfThisProcess(): number {
   const limits = readFileSync('/proc/self/limits', 'utf8');
   const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
@@ -325,9 +346,8 @@ export function buildSpec(input: BuildSpecInput): Spec {
     }
   }
 
-  const namespaces: Namespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  namespaces.push({ type: 'cgroup' });
-  if (mode === 'none') namespaces.push({ type: 'network' });
+  const namespaces = namespacesOf(hc, mode);
+  const utsHost = !namespaces.some((n) => n.type === 'uts');
 
   const seccomp = seccompOf(security.seccomp, privileged, caps, host);
   const sysctl = sysctls(hc, mode);
@@ -339,8 +359,9 @@ export function buildSpec(input: BuildSpecInput): Spec {
   return {
     ociVersion: OCI_RUNTIME_SPEC_VERSION,
     root: { path: input.rootfs, ...(hc.ReadonlyRootfs && { readonly: true }) },
-    hostname,
-    ...(config.Domainname && { domainname: config.Domainname }),
+    // With the host's UTS namespace the runtime must not set a hostname (it would be the host's).
+    ...(!utsHost && { hostname }),
+    ...(!utsHost && config.Domainname && { domainname: config.Domainname }),
     mounts: specMounts(input),
     process: {
       terminal: !!config.Tty,

@@ -392,6 +392,21 @@ test('--sysctl, --network host and none, --init, annotations, oom score', () => 
   assert.throws(() => build({ NetworkMode: 'mynet' }), /network mode "mynet" is not supported/);
 });
 
+test('PidMode, IpcMode, UTSMode and CgroupnsMode "host" share the host\'s namespaces', () => {
+  const spec = build({ PidMode: 'host', IpcMode: 'host', UTSMode: 'host', CgroupnsMode: 'host' });
+  assert.deepEqual(
+    spec.linux!.namespaces!.map((n) => n.type),
+    ['mount', 'network'],
+  );
+  assert.equal(spec.hostname, undefined);
+  assert.deepEqual(checkSpec(spec), []);
+  assert.deepEqual(
+    build({ IpcMode: 'shareable', CgroupnsMode: 'private' }).linux!.namespaces!.map((n) => n.type),
+    ['pid', 'ipc', 'uts', 'mount', 'cgroup', 'network'],
+  );
+  assert.throws(() => build({ PidMode: 'container:abc' }), /PidMode "container:abc" is not supported/);
+});
+
 test('every spec built here passes the runtime schema', () => {
   const all: HostConfig[] = [
     { Privileged: true },
