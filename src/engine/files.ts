@@ -1,8 +1,12 @@
 /**
  * The per-container /etc/hostname, /etc/hosts and /etc/resolv.conf, as Docker's libnetwork writes
  * them (etchosts.Build, resolvconf.FilterResolvDNS). Pure functions of the host files' text, so the
- * engine reads the host files once and the rules are unit-tested.
+ * rules are unit-tested; containerFiles reads the host's files and puts them together.
  */
+import { readFile } from 'node:fs/promises';
+import { hasErrno, invalidArgument, syscallError } from '../common/index.ts';
+import type { ContainerConfig, HostConfig } from './docker-types.ts';
+import { defaultHostname, networkModeOf } from './spec/index.ts';
 
 /** /etc/hosts lines every container gets on a network of its own (libnetwork etchosts defaults). */
 const DEFAULT_HOSTS = [
@@ -91,4 +95,43 @@ export function hostResolvConfPath(etcResolvConf: string): string {
   return /^\s*nameserver\s+127\.0\.0\.53\b/m.test(etcResolvConf)
     ? '/run/systemd/resolve/resolv.conf'
     : '/etc/resolv.conf';
+}
+
+async function readHostFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (hasErrno(err, 'ENOENT')) return '';
+    throw syscallError('read', file, err);
+  }
+}
+
+/**
+ * The content of a container's /etc/hostname, /etc/hosts and /etc/resolv.conf, from its config and
+ * the host's files. The hostname is Config.Hostname, else what buildSpec gives the container by
+ * default (the id's first 12 digits, the host's name on the host's network), so both agree.
+ */
+export async function containerFiles(
+  config: ContainerConfig,
+  hostConfig: HostConfig,
+  id?: string,
+): Promise<{ hostname: string; hosts: string; resolvConf: string }> {
+  const networkMode = networkModeOf(hostConfig);
+  if (!config.Hostname && !id)
+    throw invalidArgument('container files: Config.Hostname is empty and no container id was given');
+  const hostname = config.Hostname || defaultHostname(id!, hostConfig);
+  const etcResolv = await readHostFile('/etc/resolv.conf');
+  const hostResolv = hostResolvConfPath(etcResolv);
+  const resolvText = hostResolv === '/etc/resolv.conf' ? etcResolv : await readHostFile(hostResolv);
+  return {
+    hostname: hostnameFile(hostname),
+    hosts: hostsFile({
+      hostname,
+      ...(config.Domainname && { domainname: config.Domainname }),
+      networkMode,
+      ...(networkMode === 'host' && { hostHosts: await readHostFile('/etc/hosts') }),
+      ...(hostConfig.ExtraHosts && { extraHosts: hostConfig.ExtraHosts }),
+    }),
+    resolvConf: resolvConfFile(resolvText, networkMode),
+  };
 }

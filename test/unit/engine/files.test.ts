@@ -1,7 +1,15 @@
 // The per-container /etc/hostname, /etc/hosts and /etc/resolv.conf as Docker writes them.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { test } from 'node:test';
-import { hostnameFile, hostResolvConfPath, hostsFile, resolvConfFile } from '../../../src/engine/index.ts';
+import {
+  containerFiles,
+  hostnameFile,
+  hostResolvConfPath,
+  hostsFile,
+  resolvConfFile,
+} from '../../../src/engine/index.ts';
 
 const LOOPBACK = `127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
@@ -53,4 +61,18 @@ test("resolv.conf: the host's with localhost and IPv6 nameservers removed; Googl
   assert.equal(resolvConfFile(host, 'host'), host);
   assert.equal(hostResolvConfPath('nameserver 127.0.0.53\n'), '/run/systemd/resolve/resolv.conf');
   assert.equal(hostResolvConfPath('nameserver 10.0.0.2\n'), '/etc/resolv.conf');
+});
+
+test('containerFiles: the three files from the config and the host files', async () => {
+  const id = 'f'.repeat(64);
+  const none = await containerFiles({}, { NetworkMode: 'none' }, id);
+  assert.equal(none.hostname, 'ffffffffffff\n');
+  assert.equal(none.hosts, LOOPBACK);
+  assert.equal(none.resolvConf, resolvConfFile(readFileSync('/etc/resolv.conf', 'utf8'), 'none'));
+  const host = await containerFiles({}, { NetworkMode: 'host' }, id);
+  assert.equal(host.hostname, `${hostname()}\n`);
+  assert.equal(host.hosts, readFileSync('/etc/hosts', 'utf8'));
+  const named = await containerFiles({ Hostname: 'web' }, {});
+  assert.equal(named.hostname, 'web\n');
+  await assert.rejects(containerFiles({}, {}), /Config.Hostname is empty and no container id was given/);
 });

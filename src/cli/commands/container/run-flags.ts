@@ -97,6 +97,9 @@ export interface RunFlags {
   readonly sigProxy: boolean;
 }
 
+/** The name the engine's commands knew this result by. */
+export type RunOptions = RunFlags;
+
 export interface RunFlagsContext {
   /** 'run' or 'create': docker words their errors differently. */
   readonly verb: 'run' | 'create';
@@ -437,7 +440,7 @@ function kvMap(entries: readonly string[]): Record<string, string> {
 }
 
 /** `IMAGE [COMMAND] [ARG...]` with its flags, as docker's run/create parse() builds the API request. */
-export function parseRunFlags(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
+export function parseRunFlags(parsed: ParsedArgs, context: RunFlagsContext = { verb: 'run' }): RunFlags {
   try {
     return translate(parsed, context);
   } catch (err) {
