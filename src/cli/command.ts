@@ -34,7 +34,7 @@ export interface CommandDef {
   readonly flags: readonly FlagSpec[];
   /** Positional arguments allowed; max undefined means any number. */
   readonly args: { readonly min: number; readonly max?: number };
-  /** false: flags end at the first positional (docker run IMAGE CMD --flag-of-cmd). */
+  /** false: flags end at the first positional (docker's run, create, exec). */
   readonly interspersed?: false;
   /** Returns the exit code. */
   run(ctx: Context, parsed: ParsedArgs): Promise<number>;

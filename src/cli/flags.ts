@@ -14,6 +14,8 @@ export interface FlagSpec {
   readonly defaultText?: string;
   /** The name in help after the flag: `--format string`. */
   readonly valueName?: string;
+  /** Accepted but not listed in help (pflag's MarkHidden, e.g. docker's `--net`). */
+  readonly hidden?: boolean;
 }
 
 export type FlagValues = Record<string, boolean | string | string[] | undefined>;
@@ -40,7 +42,19 @@ const BOOL_TEXT: Record<string, boolean> = {
   False: false,
 };
 
-export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]): ParsedArgs {
+export interface ParseOptions {
+  /**
+   * pflag's SetInterspersed(false), as docker's run, create and exec: flags end at the first
+   * positional, so `run img sh -c x` leaves `-c` to the container's command.
+   */
+  readonly interspersed?: false;
+}
+
+export function parseFlags(
+  specs: readonly FlagSpec[],
+  argv: readonly string[],
+  options: ParseOptions = {},
+): ParsedArgs {
   const flags: FlagValues = {};
   const args: string[] = [];
   const set = (spec: FlagSpec, value: string | boolean, shown: string) => {
@@ -95,13 +109,18 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[]):
       }
       continue;
     }
+    if (options.interspersed === false) {
+      args.push(...argv.slice(i));
+      break;
+    }
     args.push(arg);
   }
   return { flags, args };
 }
 
 /** pflag's FlagUsages: `  -a, --all             Show all images`, descriptions aligned. */
-export function flagUsages(specs: readonly FlagSpec[]): string {
+export function flagUsages(allSpecs: readonly FlagSpec[]): string {
+  const specs = allSpecs.filter((s) => !s.hidden);
   const lefts = specs.map((s) => {
     const names = s.short ? `  -${s.short}, --${s.name}` : `      --${s.name}`;
     const value = s.type === 'bool' ? '' : ` ${s.valueName ?? (s.type === 'list' ? 'filter' : 'string')}`;

@@ -150,7 +150,11 @@ async function run(argv: string[]): Promise<number> {
   const def = (await findVerb(noun, verb)!.entry.load()).default;
   let parsed: ReturnType<typeof parseFlags>;
   try {
-    parsed = parseFlags([...def.flags, HELP_FLAG], args);
+    parsed = parseFlags(
+      [...def.flags, HELP_FLAG],
+      args,
+      def.interspersed === false ? { interspersed: false } : {},
+    );
   } catch (err) {
     if (err instanceof FlagError)
       throw new StatusError(

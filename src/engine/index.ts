@@ -3,9 +3,11 @@
 export * from './containers/index.ts';
 export * from './db.ts';
 export type * from './docker-types.ts';
+export * from './files.ts';
 export * from './logs/index.ts';
 export * from './monitor/index.ts';
 export * from './mount-types.ts';
 export * from './mounts.ts';
 export * from './paths.ts';
+export * from './spec/index.ts';
 export * from './volumes/index.ts';

@@ -14,9 +14,9 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { release } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { dockerSeccompToOci } from '../../../src/engine/index.ts';
 import type { Seccomp, Spec } from '../../../src/oci/index.ts';
 import { ALL_CAPABILITIES, capabilityMask } from '../../../src/runtime/plan/index.ts';
 import { makeBundle, makeRuntime, runContainer, uniqueId } from '../../helpers/bundle.ts';
@@ -258,40 +258,7 @@ test('seccomp actions: KILL, KILL_PROCESS, KILL_THREAD and TRAP end the process 
 
 /** Docker's profile (seccomp-default.json) as moby turns it into an OCI `linux.seccomp`. */
 function dockerProfile(bounding: string[]): Seccomp {
-  const profile = JSON.parse(readFileSync(DOCKER_PROFILE, 'utf8'));
-  const goArch = { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64' | 'arm64'];
-  const scmpArch = { x64: 'SCMP_ARCH_X86_64', arm64: 'SCMP_ARCH_AARCH64' }[process.arch as 'x64' | 'arm64'];
-  const archEntry = profile.archMap.find((a: { architecture: string }) => a.architecture === scmpArch);
-  const kernel = release()
-    .split(/[.-]/)
-    .slice(0, 2)
-    .map((n) => Number.parseInt(n, 10));
-  const atLeast = (min: string) => {
-    const [major, minor] = min.split('.').map(Number);
-    return kernel[0]! > major! || (kernel[0] === major && kernel[1]! >= minor!);
-  };
-  const syscalls: NonNullable<Seccomp['syscalls']> = [];
-  for (const call of profile.syscalls) {
-    const inc = call.includes ?? {};
-    const exc = call.excludes ?? {};
-    if (inc.arches && !inc.arches.includes(goArch)) continue;
-    if (inc.caps && !inc.caps.every((c: string) => bounding.includes(c))) continue;
-    if (inc.minKernel && !atLeast(inc.minKernel)) continue;
-    if (exc.arches?.includes(goArch)) continue;
-    if (exc.caps?.some((c: string) => bounding.includes(c))) continue;
-    syscalls.push({
-      names: call.names,
-      action: call.action,
-      ...(call.errnoRet !== undefined && { errnoRet: call.errnoRet }),
-      ...(call.args && { args: call.args }),
-    });
-  }
-  return {
-    defaultAction: profile.defaultAction,
-    defaultErrnoRet: profile.defaultErrnoRet,
-    architectures: [archEntry.architecture, ...(archEntry.subArchitectures ?? [])],
-    syscalls,
-  };
+  return dockerSeccompToOci(JSON.parse(readFileSync(DOCKER_PROFILE, 'utf8')), { bounding });
 }
 
 test("Docker's default seccomp profile: unshare and keyctl fail with EPERM, sh and ls work (with and without NNP)", async () => {

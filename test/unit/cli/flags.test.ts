@@ -61,3 +61,24 @@ test('help lists flags aligned, as pflag does', () => {
       '  -f, --filter filter   Filter\n',
   );
 });
+
+test('interspersed false (run, create, exec): flags end at the first positional', () => {
+  assert.deepEqual(parseFlags(SPECS, ['-a', 'img', 'ls', '-a', '--format', 'x'], { interspersed: false }), {
+    flags: { all: true },
+    args: ['img', 'ls', '-a', '--format', 'x'],
+  });
+  assert.deepEqual(parseFlags(SPECS, ['--', '-q', 'x'], { interspersed: false }), {
+    flags: {},
+    args: ['-q', 'x'],
+  });
+  assert.deepEqual(parseFlags(SPECS, ['-a', 'img', '-q']), {
+    flags: { all: true, quiet: true },
+    args: ['img'],
+  });
+});
+
+test('hidden flags are accepted but not listed', () => {
+  const specs: FlagSpec[] = [...SPECS, { name: 'secret', type: 'bool', description: 'Hidden', hidden: true }];
+  assert.deepEqual(parseFlags(specs, ['--secret']).flags, { secret: true });
+  assert.doesNotMatch(flagUsages(specs), /secret/);
+});
