@@ -40,7 +40,7 @@ import {
   runtimeStateRoot,
   shimDir,
 } from '../paths.ts';
-import { resolveUser } from '../spec/index.ts';
+import { defaultHostname, resolveUser } from '../spec/index.ts';
 import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
 import { isStaleOwner, withContainerLock } from './lock.ts';
@@ -160,8 +160,9 @@ export class Engine {
   async create(request: CreateRequest): Promise<Container> {
     const prepared = await prepareContainer(this, request);
     const name = request.name !== undefined ? checkName(request.name) : this.freeName();
+    const id = newContainerId();
     const container: Container = {
-      id: newContainerId(),
+      id,
       name,
       image: request.config.Image ?? '',
       imageId: prepared.imageId,
@@ -169,7 +170,11 @@ export class Engine {
       state: 'created',
       oomKilled: false,
       restartCount: 0,
-      config: prepared.config,
+      // dockerd records the hostname it chose, so inspect and /etc/hostname agree.
+      config: {
+        ...prepared.config,
+        Hostname: prepared.config.Hostname || defaultHostname(id, request.hostConfig),
+      },
       hostConfig: request.hostConfig,
       mounts: [],
     };

@@ -10,7 +10,15 @@ import { prepareRootfs } from '../../image/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { copyUpVolumes, resolveMounts } from '../mounts.ts';
-import { buildSpec, mergeImageConfig, resolveUser } from '../spec/index.ts';
+import {
+  buildSpec,
+  createWorkingDir,
+  logOptions,
+  mergeImageConfig,
+  resolveUser,
+  validateContainerConfig,
+  validateHostConfig,
+} from '../spec/index.ts';
 import type { CreateRequest, Engine, StartHooks } from './engine.ts';
 import { mountRootfs } from './engine.ts';
 import { findImage, imageRuntimeConfig } from './images.ts';
@@ -29,6 +37,10 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
   const config = mergeImageConfig(request.config, await imageRuntimeConfig(store, image));
   if (!config.Entrypoint?.length && !config.Cmd?.length)
     throw invalidArgument('No command specified: give one after the image name, or use --entrypoint');
+  // Refused at create, as dockerd does, rather than at the first start.
+  validateContainerConfig(config);
+  validateHostConfig(request.hostConfig);
+  logOptions(request.hostConfig.LogConfig);
   return {
     imageId: image.id,
     config,
@@ -43,7 +55,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
 }
 
 async function writeEtcFiles(dir: string, c: Container): Promise<void> {
-  const files = await containerFiles(c.config, c.hostConfig);
+  const files = await containerFiles(c.config, c.hostConfig, c.id);
   await writeFileAtomic(path.join(dir, 'hostname'), files.hostname, 0o644);
   await writeFileAtomic(path.join(dir, 'hosts'), files.hosts, 0o644);
   await writeFileAtomic(path.join(dir, 'resolv.conf'), files.resolvConf, 0o644);
@@ -58,6 +70,7 @@ export async function startContainerProcess(
   const p = engine.paths_(c);
   await mountRootfs(await engine.snapshotter().mounts(c.id), p.rootfs);
   await copyUpVolumes(engine.volumes, c.mounts, p.rootfs);
+  createWorkingDir(p.rootfs, c.config.WorkingDir);
   const spec = buildSpec({
     id: c.id,
     config: c.config,
@@ -78,7 +91,7 @@ export async function startContainerProcess(
     bundle: p.dir,
     monitor: {
       dir: p.monitor,
-      ...logOptions(c, p.log),
+      ...monitorLog(c, p.log),
       stdin: c.config.OpenStdin ?? false,
       oomFile: 'auto',
       exitCommand,
@@ -95,27 +108,12 @@ export async function startContainerProcess(
   c.oomKilled = false;
 }
 
-/** json-file (Docker's default) with its max-size (decimal units, as Docker's) and max-file. */
-function logOptions(
+/** The monitor's json-file settings (none: no log file at all). */
+function monitorLog(
   c: Container,
   file: string,
 ): { logFile?: string; logMaxSize?: number; logMaxFiles?: number } {
-  const log = c.hostConfig.LogConfig;
-  if (log?.Type === 'none') return {};
-  const maxSize = log?.Config?.['max-size'];
-  const maxFile = log?.Config?.['max-file'];
-  return {
-    logFile: file,
-    ...(maxSize ? { logMaxSize: humanSize(maxSize) } : {}),
-    ...(maxFile ? { logMaxFiles: Number(maxFile) } : {}),
-  };
-}
-
-const DECIMAL: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
-
-/** Docker's units.FromHumanSize: `10m` = 10,000,000 bytes. */
-export function humanSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(text.trim());
-  if (!m) throw invalidArgument(`invalid size: '${text}'`);
-  return Math.round(Number(m[1]) * DECIMAL[m[2]!.toLowerCase()]!);
+  const log = logOptions(c.hostConfig.LogConfig);
+  if (log.driver === 'none') return {};
+  return { logFile: file, ...(log.maxSize ? { logMaxSize: log.maxSize } : {}), logMaxFiles: log.maxFiles };
 }

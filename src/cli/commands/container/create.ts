@@ -1,7 +1,7 @@
 /** `skiff create IMAGE [COMMAND] [ARG...]` / `skiff container create`: prints the new id. */
 import type { CommandDef } from '../../command.ts';
 import { runError } from './run-common.ts';
-import { parseRunFlags, RUN_FLAGS } from './run-flags.ts';
+import { CREATE_FLAGS, parseRunFlags } from './run-flags.ts';
 import { withEngine } from './shared.ts';
 
 const command: CommandDef = {
@@ -9,9 +9,9 @@ const command: CommandDef = {
   summary: 'Create a new container',
   args: { min: 1 },
   interspersed: false,
-  flags: RUN_FLAGS.filter((f) => f.name !== 'detach' && f.name !== 'sig-proxy'),
+  flags: CREATE_FLAGS,
   async run(ctx, parsed) {
-    const options = parseRunFlags(parsed);
+    const options = parseRunFlags(parsed, { verb: 'create' });
     return withEngine(ctx, async (engine) => {
       try {
         ctx.out(`${(await engine.create(options)).id}\n`);
