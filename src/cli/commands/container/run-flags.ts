@@ -82,7 +82,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   bool('detach', 'Run container in background and print container ID', { short: 'd' }),
   ...CREATE_FLAGS.slice(6),
   bool('sig-proxy', 'Proxy received signals to the process', { defaultText: 'true' }),
-].sort((a, b) => a.name.localeCompare(b.name));
+  // Code-unit order, not localeCompare: that loads ICU's collator, 16 ms of every `run`.
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 export interface RunFlags {
   readonly name?: string;
