@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "report.h"
 #include "relay.h"
+#include "seccomp-cache.h"
 #include "terminal.h"
 
 #define SHIM_VERSION "0.1.0"
@@ -288,6 +289,8 @@ static int create(const struct options *o, struct plan *plan)
 	}
 	if (relay_prepare(plan) < 0)
 		return report_failure(), 1;
+	/* Before the fork: the init, a clone, finds the compiled filters in its memory. */
+	seccomp_prepare(plan);
 
 	report_step("shim", -1);
 	sigset_t waited, old;
@@ -341,5 +344,6 @@ int main(int argc, char **argv)
 	struct plan plan;
 	int rc = create(&o, &plan);
 	plan_free(&plan); /* the parent returns from main: LeakSanitizer checks it */
+	seccomp_programs_free();
 	return rc;
 }

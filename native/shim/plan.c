@@ -45,6 +45,7 @@ static const struct op_spec op_specs[] = {
 	{ "preserve-fds", OP_PRESERVE_FDS, "w", false },
 	{ "console-socket", OP_CONSOLE_SOCKET, "s", false },
 	{ "console-relay", OP_CONSOLE_RELAY, "", false },
+	{ "seccomp-cache", OP_SECCOMP_CACHE, "s", false },
 	{ "become-root", OP_BECOME_ROOT, "", false },
 	{ "oom-score-adj", OP_OOM_SCORE_ADJ, "i", false },
 	{ "hostname", OP_HOSTNAME, "s", false },
@@ -258,6 +259,7 @@ static int collect_setup(struct plan *plan)
 		case OP_PRESERVE_FDS: slot = &plan->preserve; break;
 		case OP_CONSOLE_SOCKET: slot = &plan->console; break;
 		case OP_CONSOLE_RELAY: slot = &plan->relay; break;
+		case OP_SECCOMP_CACHE: slot = &plan->seccomp_cache; break;
 		default: continue;
 		}
 		report_step(r->name, r->index);

@@ -21,6 +21,7 @@ enum op {
 	OP_PRESERVE_FDS,
 	OP_CONSOLE_SOCKET,
 	OP_CONSOLE_RELAY,
+	OP_SECCOMP_CACHE,
 	/* init steps */
 	OP_BECOME_ROOT,
 	OP_OOM_SCORE_ADJ,
@@ -99,6 +100,7 @@ struct plan {
 	const struct record *clone, *timens, *uidmap, *gidmap, *setgroups, *fifo, *preserve;
 	const struct record *console; /* console-socket */
 	const struct record *relay;   /* console-relay */
+	const struct record *seccomp_cache;
 	enum plan_mode mode;
 	uint64_t clone_flags;
 	unsigned int preserve_fds;

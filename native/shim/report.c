@@ -81,6 +81,12 @@ int fail(int err, const char *syscall, const char *path)
 	return failf(err, syscall, path, NULL);
 }
 
+void report_forget_failure(void)
+{
+	if (!failure.reported)
+		memset(&failure, 0, sizeof failure);
+}
+
 /* A growable line would be overkill: the longest message holds two paths of PATH_MAX, escaped. */
 struct line {
 	char buf[65536];

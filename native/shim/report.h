@@ -25,6 +25,8 @@ int fail(int err, const char *syscall, const char *path);
 /* As fail(), with a sentence that explains more than the errno can. */
 int failf(int err, const char *syscall, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Drops a recorded, unreported failure: for work whose failure has a fallback (seccomp-cache.c). */
+void report_forget_failure(void);
 /* Writes the recorded failure as an `error` message (once). */
 void report_failure(void);
 

@@ -2,6 +2,10 @@
  * The container's seccomp filter, through libseccomp. `seccomp` starts a filter, `seccomp-arch` and
  * `seccomp-rule` add to it, `seccomp-load` loads it; the compiler puts `seccomp-load` where runc loads
  * its filter. A syscall this libseccomp does not know is skipped, as runc skips it.
+ *
+ * The shim compiles each filter beforehand (seccomp_compile(), for seccomp-cache.c); when the init
+ * finds the compiled program, `seccomp-arch` and `seccomp-rule` do nothing and `seccomp-load` loads
+ * the program itself. The steps below build the filter only when the shim could not.
  */
 #include "seccomp.h"
 
@@ -10,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "report.h"
+#include "seccomp-cache.h"
 
 #define MAX_CONDITIONS 6
 
@@ -24,6 +31,7 @@
 
 static scmp_filter_ctx filter;
 static bool notify_used; /* the filter has a `notify` action: it needs the agent */
+static const struct seccomp_program *program; /* compiled by the shim: `seccomp-load` loads it */
 
 /* The seccomp agent (`seccomp-listener`): its connected socket and what it is told about the container. */
 static struct {
@@ -159,8 +167,13 @@ int step_seccomp(struct init_ctx *ctx, const struct record *r)
 	(void)ctx;
 	uint32_t action;
 	action_of(r->argv[0], (uint32_t)r->num[1], &action);
-	if (filter)
+	if (filter || program)
 		return failf(EINVAL, "seccomp_init", "", "a second `seccomp` before `seccomp-load`");
+	program = seccomp_program_at(r->index);
+	if (program) {
+		notify_used = program->notify;
+		return 0;
+	}
 	filter = seccomp_init(action);
 	notify_used = action == SCMP_ACT_NOTIFY;
 	if (!filter)
@@ -188,7 +201,7 @@ int step_seccomp(struct init_ctx *ctx, const struct record *r)
 
 static int need_filter(const struct record *r)
 {
-	return filter ? 0 : failf(EINVAL, r->name, "", "`%s` without a preceding `seccomp`", r->name);
+	return filter || program ? 0 : failf(EINVAL, r->name, "", "`%s` without a preceding `seccomp`", r->name);
 }
 
 int step_seccomp_arch(struct init_ctx *ctx, const struct record *r)
@@ -196,6 +209,8 @@ int step_seccomp_arch(struct init_ctx *ctx, const struct record *r)
 	(void)ctx;
 	if (need_filter(r) < 0)
 		return -1;
+	if (program)
+		return 0;
 	int rc = seccomp_arch_add(filter, seccomp_arch_resolve_name(r->argv[0]));
 	/* The native architecture is in every new filter already. */
 	return rc < 0 && rc != -EEXIST ? fail(-rc, "seccomp_arch_add", r->argv[0]) : 0;
@@ -206,6 +221,8 @@ int step_seccomp_rule(struct init_ctx *ctx, const struct record *r)
 	(void)ctx;
 	if (need_filter(r) < 0)
 		return -1;
+	if (program)
+		return 0;
 	int nr = seccomp_syscall_resolve_name(r->argv[2]);
 	if (nr == __NR_SCMP_ERROR)
 		return 0; /* unknown to this libseccomp (a newer syscall): skipped, as runc does */
@@ -285,6 +302,17 @@ int step_seccomp_load(struct init_ctx *ctx, const struct record *r)
 		return -1;
 	if (notify_used && listener.fd < 0)
 		return failf(EINVAL, "seccomp_load", "", "SCMP_ACT_NOTIFY without a `seccomp-listener` to send the fd to");
+	if (program) {
+		int fd = seccomp_program_load(program);
+		program = NULL;
+		if (fd < 0)
+			return -1;
+		if (!notify_used)
+			return 0;
+		int rc = send_listener_fd(fd);
+		close(fd);
+		return rc;
+	}
 	int rc = seccomp_load(filter);
 	int notify_fd = rc == 0 && notify_used ? seccomp_notify_fd(filter) : -1;
 	seccomp_release(filter);
@@ -297,5 +325,56 @@ int step_seccomp_load(struct init_ctx *ctx, const struct record *r)
 		return fail(notify_fd == -1 ? EINVAL : -notify_fd, "seccomp_notify_fd", "");
 	rc = send_listener_fd(notify_fd);
 	close(notify_fd);
+	return rc;
+}
+
+/* libseccomp writes the program to an fd: a memfd, read back into memory. */
+static int export_bpf(struct sock_filter **insns, size_t *ninsns)
+{
+	int fd = memfd_create("skiff-seccomp-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int rc = seccomp_export_bpf(filter, fd);
+	if (rc < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof **insns) {
+		close(fd);
+		return -1;
+	}
+	*insns = malloc((size_t)st.st_size);
+	ssize_t got = *insns ? pread(fd, *insns, (size_t)st.st_size, 0) : -1;
+	close(fd);
+	if (got != st.st_size) {
+		free(*insns);
+		*insns = NULL;
+		return -1;
+	}
+	*ninsns = (size_t)st.st_size / sizeof **insns;
+	return 0;
+}
+
+int seccomp_compile(const struct plan *plan, struct seccomp_program *p)
+{
+	int rc = 0;
+	for (int i = p->first; i < p->load && rc == 0; i++) {
+		const struct record *r = &plan->records[i];
+		switch (r->op) {
+		case OP_SECCOMP:
+			rc = step_seccomp(NULL, r);
+			p->flags = r->num[2];
+			break;
+		case OP_SECCOMP_ARCH: rc = step_seccomp_arch(NULL, r); break;
+		case OP_SECCOMP_RULE: rc = step_seccomp_rule(NULL, r); break;
+		default: break;
+		}
+	}
+	if (rc == 0)
+		rc = export_bpf(&p->insns, &p->ninsns);
+	p->notify = notify_used;
+	if (filter)
+		seccomp_release(filter);
+	filter = NULL;
+	notify_used = false;
+	/* The init builds the filter again and reports what failed here, at its record. */
+	report_forget_failure();
 	return rc;
 }

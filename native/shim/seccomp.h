@@ -8,6 +8,13 @@
 /* Parse-time check of `seccomp`, `seccomp-arch` and `seccomp-rule` (action names, conditions). */
 int seccomp_check_record(const struct record *r);
 
+struct seccomp_program;
+/*
+ * Builds the filter of records p->first … p->load - 1 with libseccomp, as the steps would, and sets
+ * p->insns (malloc'd BPF), p->ninsns, p->flags and p->notify. -1 when it cannot; nothing is reported.
+ */
+int seccomp_compile(const struct plan *plan, struct seccomp_program *p);
+
 int step_seccomp(struct init_ctx *ctx, const struct record *r);
 int step_seccomp_arch(struct init_ctx *ctx, const struct record *r);
 int step_seccomp_rule(struct init_ctx *ctx, const struct record *r);

@@ -7,6 +7,7 @@ import type { Process, Spec } from '../oci/index.ts';
 import { parseSpec } from '../oci/index.ts';
 import { detectLayout, loadCgroup } from './cgroups/index.ts';
 import { compileExecPlan, encodePlan } from './plan/index.ts';
+import { seccompCacheDir } from './seccomp-cache.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import type { StateStore } from './state.ts';
 
@@ -56,6 +57,7 @@ export async function execProcess(
     preserveFds,
     consoleSocket: options.consoleSocket,
     relayTerminal: !options.detach,
+    seccompCache: seccompCacheDir(store.root, spec),
   });
   // One plan file per exec: several may run at once in the same container.
   const planFile = path.join(

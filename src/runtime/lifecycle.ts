@@ -42,6 +42,7 @@ import { type MonitorOptions, monitorArgs, oomFileOf } from './monitor.ts';
 import { thawContainer } from './operations.ts';
 import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
 import { joinIntelRdt, removeIntelRdt } from './resctrl.ts';
+import { seccompCacheDir } from './seccomp-cache.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
 import { type ContainerRecord, StateStore } from './state.ts';
 
@@ -142,6 +143,7 @@ export class Runtime {
         cgroupViews: cgroupViews(layout, cgroup),
         containerId: options.id,
         isDirectory,
+        seccompCache: seccompCacheDir(this.store.root, spec),
       });
       const planFile = path.join(dir, 'plan');
       await writeFileAtomic(planFile, encodePlan(plan));

@@ -20,6 +20,7 @@ import {
 import type { CgroupRecord } from './cgroups/index.ts';
 import { recordIsFrozen } from './freezer.ts';
 import type { RdtRecord } from './resctrl.ts';
+import { SECCOMP_CACHE_DIR } from './seccomp-cache.ts';
 
 /** What the runtime remembers of a container between commands (runc's state.json). */
 export interface ContainerRecord {
@@ -105,7 +106,7 @@ export class StateStore {
   async ids(): Promise<string[]> {
     try {
       const entries = readdirSync(this.root, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+      return entries.filter((e) => e.isDirectory() && e.name !== SECCOMP_CACHE_DIR).map((e) => e.name);
     } catch (err) {
       if (hasErrno(err, 'ENOENT')) return [];
       throw syscallError('readdir', this.root, err);

@@ -8,6 +8,7 @@ import { parseMountOptions, parsePropagation } from './mount-options.ts';
 import { compileProcessSteps } from './process.ts';
 import { schedulingSteps } from './process-extras.ts';
 import { seccompListenerSteps } from './seccomp.ts';
+import { seccompCacheSetup } from './seccomp-cache.ts';
 import type { CreateKind, NamespaceType, Plan, PlanSetup, PlanStep } from './types.ts';
 
 /** One cgroup hierarchy as the container should see it under its cgroup mount. */
@@ -42,6 +43,8 @@ export interface CompileInput {
   relayTerminal?: boolean | undefined;
   /** Appended to process.env (socket activation's LISTEN_FDS and LISTEN_PID, as runc). */
   extraEnv?: string[] | undefined;
+  /** Where the shim keeps compiled seccomp filters (named in the plan only when there is a filter). */
+  seccompCache?: string | undefined;
 }
 
 export const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
@@ -92,6 +95,7 @@ export function compilePlan(input: CompileInput): Plan {
     preserveFds: input.preserveFds,
     consoleSocket: input.consoleSocket,
     consoleRelay: Boolean(spec.process?.terminal && input.consoleSocket === undefined && input.relayTerminal),
+    ...seccompCacheSetup(spec, input.seccompCache),
   };
   if (!namespaces.fresh.has('time') && linux.timeOffsets) {
     throw invalidArgument('config.json: linux.timeOffsets requires a new "time" namespace');

@@ -16,6 +16,7 @@ export function encodePlan(plan: Plan): Buffer {
   records.push(['preserve-fds', String(setup.preserveFds)]);
   if (setup.consoleSocket !== undefined) records.push(['console-socket', setup.consoleSocket]);
   if (setup.consoleRelay) records.push(['console-relay']);
+  if (setup.seccompCache !== undefined) records.push(['seccomp-cache', setup.seccompCache]);
   for (const step of plan.steps) records.push(encodeStep(step));
 
   const parts: string[] = [];

@@ -3,6 +3,7 @@ import type { Process, Spec } from '../../oci/index.ts';
 import { NAMESPACE_TYPES } from './compile.ts';
 import { compileProcessSteps } from './process.ts';
 import { schedulingSteps } from './process-extras.ts';
+import { seccompCacheSetup } from './seccomp-cache.ts';
 import type { NamespaceType, Plan } from './types.ts';
 
 export interface ExecCompileInput {
@@ -18,6 +19,8 @@ export interface ExecCompileInput {
   consoleSocket?: string | undefined;
   /** In the foreground, a terminal without a socket is relayed by the shim (runc exec -t). */
   relayTerminal?: boolean | undefined;
+  /** Where the shim keeps compiled seccomp filters (named in the plan only when there is a filter). */
+  seccompCache?: string | undefined;
 }
 
 // setns order: the user namespace first (it owns the others), the mount namespace before the pid
@@ -61,6 +64,7 @@ export function compileExecPlan(input: ExecCompileInput): Plan {
       consoleRelay: Boolean(
         input.process.terminal && input.consoleSocket === undefined && input.relayTerminal,
       ),
+      ...seccompCacheSetup(input.spec, input.seccompCache),
     },
     steps,
   };

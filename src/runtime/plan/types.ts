@@ -24,6 +24,8 @@ export interface PlanSetup {
   consoleSocket?: string | undefined;
   /** The shim (in --foreground) receives the pty master itself and relays it to its own stdio. */
   consoleRelay?: boolean | undefined;
+  /** Directory of compiled seccomp filters (`seccomp-cache`); only in plans with a filter. */
+  seccompCache?: string | undefined;
 }
 
 export type CreateKind = 'dir' | 'file' | 'none';
