@@ -50,6 +50,11 @@ export interface CreateOptions {
   id: string;
   /** Bundle directory (holds config.json); default: the current directory. */
   bundle?: string;
+  /**
+   * The bundle's config.json as its writer already parsed and validated it (the engine), so it is
+   * not read and validated a second time; it must be what config.json holds.
+   */
+  spec?: Spec;
   pidFile?: string;
   noPivot?: boolean;
   preserveFds?: number;
@@ -102,7 +107,7 @@ export class Runtime {
   async create(options: CreateOptions): Promise<CreatedContainer> {
     if (options.monitor) checkMonitorOptions(options);
     const bundle = path.resolve(options.bundle ?? '.');
-    const spec = await loadSpec(bundle);
+    const spec = options.spec ?? (await loadSpec(bundle));
     const dir = await this.store.reserve(options.id);
     const record: ContainerRecord = {
       id: options.id,

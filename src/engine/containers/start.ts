@@ -89,6 +89,7 @@ export async function startContainerProcess(
   const options = {
     id: c.id,
     bundle: p.dir,
+    spec,
     monitor: {
       dir: p.monitor,
       ...monitorLog(c, p.log),
