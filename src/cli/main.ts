@@ -45,6 +45,7 @@ Run 'skiff COMMAND --help' for more information on a command.
 
 function nounUsage(noun: string): string {
   const verbs = Object.entries(NOUNS[noun]!.verbs)
+    .filter(([, v]) => !v.hidden)
     .map(([name, v]) => `  ${name.padEnd(12)}${v.summary}\n`)
     .join('');
   return `

@@ -9,6 +9,8 @@ export interface VerbEntry {
   readonly summary: string;
   /** Other names of the verb under its noun (`image list` for `image ls`). */
   readonly aliases?: readonly string[];
+  /** Not listed in help (internal verbs, and the targets of top-level-only commands). */
+  readonly hidden?: boolean;
   readonly load: () => Promise<{ default: CommandDef }>;
 }
 
@@ -25,16 +27,49 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         summary: 'Attach local standard input, output, and error streams to a running container',
         load: () => import('./container/attach.ts'),
       },
+      cleanup: {
+        summary: 'Clean up after a container exits (run by its monitor)',
+        hidden: true,
+        load: () => import('./container/cleanup.ts'),
+      },
       create: { summary: 'Create a new container', load: () => import('./container/create.ts') },
       exec: {
         summary: 'Execute a command in a running container',
         load: () => import('./container/exec.ts'),
+      },
+      export: {
+        summary: "Export a container's filesystem as a tar archive",
+        load: () => import('./container/export.ts'),
+      },
+      inspect: {
+        summary: 'Display detailed information on one or more containers',
+        load: () => import('./container/inspect.ts'),
+      },
+      // docker's top-level `inspect` (containers, then images): reached only as `skiff inspect`.
+      'inspect-any': {
+        summary: 'Return low-level information on Docker objects',
+        hidden: true,
+        load: () => import('./container/inspect-any.ts'),
+      },
+      kill: { summary: 'Kill one or more running containers', load: () => import('./container/kill.ts') },
+      logs: { summary: 'Fetch the logs of a container', load: () => import('./container/logs.ts') },
+      ls: { summary: 'List containers', aliases: ['list', 'ps'], load: () => import('./container/ls.ts') },
+      restart: { summary: 'Restart one or more containers', load: () => import('./container/restart.ts') },
+      rm: {
+        summary: 'Remove one or more containers',
+        aliases: ['remove'],
+        load: () => import('./container/rm.ts'),
       },
       run: {
         summary: 'Create and run a new container from an image',
         load: () => import('./container/run.ts'),
       },
       start: { summary: 'Start one or more stopped containers', load: () => import('./container/start.ts') },
+      stop: { summary: 'Stop one or more running containers', load: () => import('./container/stop.ts') },
+      wait: {
+        summary: 'Block until one or more containers stop, then print their exit codes',
+        load: () => import('./container/wait.ts'),
+      },
     },
   },
   image: {
@@ -103,10 +138,18 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   history: ['image', 'history'],
   images: ['image', 'ls'],
   import: ['image', 'import'],
+  inspect: ['container', 'inspect-any'],
+  kill: ['container', 'kill'],
   load: ['image', 'load'],
+  logs: ['container', 'logs'],
+  ps: ['container', 'ls'],
+  restart: ['container', 'restart'],
+  rm: ['container', 'rm'],
   rmi: ['image', 'rm'],
   save: ['image', 'save'],
+  stop: ['container', 'stop'],
   tag: ['image', 'tag'],
+  wait: ['container', 'wait'],
 };
 
 /** The verb entry a noun's verb (or one of its aliases) names. */
@@ -121,7 +164,7 @@ export function findVerb(noun: string, verb: string): { name: string; entry: Ver
 /** Every way to call noun verb, for the Aliases section of its help. */
 export function aliasesOf(noun: string, verb: string): string[] {
   const entry = NOUNS[noun]!.verbs[verb]!;
-  const names = [verb, ...(entry.aliases ?? [])].map((v) => `skiff ${noun} ${v}`);
+  const names = entry.hidden ? [] : [verb, ...(entry.aliases ?? [])].map((v) => `skiff ${noun} ${v}`);
   for (const [top, [n, v]] of Object.entries(TOP_LEVEL))
     if (n === noun && v === verb) names.push(`skiff ${top}`);
   return names;

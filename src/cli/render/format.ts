@@ -11,8 +11,11 @@ export interface FormatOptions {
   readonly format: string;
   /** The command's default, e.g. `table {{.Repository}}\t{{.Tag}}…`. */
   readonly defaultFormat: string;
-  /** Column header per field name: { Repository: 'REPOSITORY', ID: 'IMAGE ID', … }. */
-  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Column header per field name: { Repository: 'REPOSITORY', ID: 'IMAGE ID', … }; a function for a
+   * method that takes arguments (`{{.Label "k"}}`).
+   */
+  readonly headers: Readonly<Record<string, string | ((...args: unknown[]) => string)>>;
 }
 
 export const expandEscapes = (s: string) => s.replaceAll('\\t', '\t').replaceAll('\\n', '\n');
@@ -32,7 +35,7 @@ export function renderItems(items: readonly unknown[], options: FormatOptions): 
 }
 
 /** An object whose every field is its column header (docker executes the template on it). */
-function headerContext(headers: Readonly<Record<string, string>>): unknown {
+function headerContext(headers: FormatOptions['headers']): unknown {
   return new Proxy(
     {},
     {

@@ -319,9 +319,19 @@ export function compileTemplate(src: string): Template {
       const [head, ...rest] = cmd;
       const piped = n > 0 ? [result] : [];
       if (head!.kind === 'func') result = call(head!, [...rest.map((o) => operand(o, dot)), ...piped], dot);
-      else if (rest.length > 0 || piped.length > 0)
-        throw execError(head!.pos, describe(head!), `can't give argument to non-function ${describe(head!)}`);
-      else result = operand(head!, dot);
+      else {
+        const value = operand(head!, dot);
+        // A method of the data (docker's `{{.Label "key"}}`): called with the arguments.
+        if (head!.kind === 'field' && typeof value === 'function')
+          result = (value as Func)(...rest.map((o) => operand(o, dot)), ...piped);
+        else if (rest.length > 0 || piped.length > 0)
+          throw execError(
+            head!.pos,
+            describe(head!),
+            `can't give argument to non-function ${describe(head!)}`,
+          );
+        else result = value;
+      }
     });
     return result;
   };

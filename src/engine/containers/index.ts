@@ -1,3 +1,5 @@
+// The reading side: Docker's inspect JSON and container list (the CLI's ps/inspect, later the API).
+export * from './describe.ts';
 export {
   type CreateRequest,
   Engine,
@@ -5,5 +7,7 @@ export {
   type ExecRequest,
   type StartHooks,
 } from './engine.ts';
+export * from './inspect.ts';
+export * from './list.ts';
 export type { Container, ContainerState } from './records.ts';
 export { containersByImage } from './usage.ts';

@@ -61,7 +61,7 @@ const command: CommandDef = {
 };
 
 /** json.MarshalIndent(v, "", "    ") with Go's HTML escaping, as docker prints inspect output. */
-function indentJson(value: unknown): string {
+export function indentJson(value: unknown): string {
   if (Array.isArray(value) && value.length === 0) return '[]';
   return JSON.stringify(value, null, 4)
     .replaceAll('<', '\\u003c')

@@ -1,0 +1,38 @@
+/** `skiff stop`: the stop signal, then SIGKILL after the timeout; prints each name as given. */
+import type { CommandDef } from '../../command.ts';
+import { forEachContainer, parseSeconds, withEngine } from './shared.ts';
+
+export const SIGNAL_FLAG = {
+  name: 'signal',
+  short: 's',
+  type: 'string',
+  description: 'Signal to send to the container',
+} as const;
+
+const command: CommandDef = {
+  usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'Stop one or more running containers',
+  args: { min: 1 },
+  flags: [
+    SIGNAL_FLAG,
+    {
+      name: 'time',
+      short: 't',
+      type: 'string',
+      valueName: 'int',
+      description: 'Seconds to wait before killing the container',
+    },
+  ],
+  async run(ctx, { flags, args }) {
+    const timeout = parseSeconds(flags.time, '-t, --time');
+    const signal = flags.signal === undefined ? undefined : String(flags.signal);
+    return withEngine(ctx, (engine) =>
+      forEachContainer(ctx, args, async (ref) => {
+        await engine.stop(ref, { timeout, signal });
+        return ref;
+      }),
+    );
+  },
+};
+
+export default command;

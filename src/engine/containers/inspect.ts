@@ -1,0 +1,286 @@
+/**
+ * A container as Docker's API shows it: `ContainerJSON` (what `docker inspect` prints) and the
+ * pieces of `docker ps` that the daemon computes (State, Status, Command). Pure mappings from the
+ * record plus the paths the engine knows, so the CLI and the later API print the same thing.
+ */
+import type { MountSpec } from '../../image/index.ts';
+import type { Container } from './records.ts';
+
+/** Go's zero time.Time as Docker prints a time that never happened. */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker's State.Status: created | running | paused | restarting | removing | exited | dead. */
+export function dockerStateString(c: Container): string {
+  if (c.state === 'running') return 'running';
+  if (c.state === 'removing') return 'removing';
+  return c.startedAt === undefined ? 'created' : 'exited';
+}
+
+/** units.HumanDuration (github.com/docker/go-units), as Docker's State.String() uses it. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
+}
+
+const since = (iso: string | undefined, now: number) =>
+  humanDuration(Math.max(0, now - Date.parse(iso ?? '')));
+
+/** Docker's State.String(), the STATUS column: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
+export function statusText(c: Container, now = Date.now()): string {
+  if (c.state === 'running') return `Up ${since(c.startedAt, now)}`;
+  if (c.state === 'removing') return 'Removal In Progress';
+  if (c.startedAt === undefined) return 'Created';
+  if (c.finishedAt === undefined) return '';
+  return `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
+}
+
+/** The process a container runs: Entrypoint then Cmd (Docker's Path and Args). */
+export function containerCommand(c: Container): { path: string; args: string[] } {
+  const argv = [...(c.config.Entrypoint ?? []), ...(c.config.Cmd ?? [])];
+  return { path: argv[0] ?? '', args: argv.slice(1) };
+}
+
+/** The `Command` of Docker's container list: path and args joined by spaces (unquoted). */
+export function commandLine(c: Container): string {
+  const { path, args } = containerCommand(c);
+  return [path, ...args].join(' ');
+}
+
+/** What Docker calls the network a container is on: its NetworkMode (none, host, …). */
+export function networkName(c: Container): string {
+  const mode = c.hostConfig.NetworkMode;
+  return !mode || mode === 'default' ? 'none' : mode;
+}
+
+export interface GraphDriver {
+  Name: string;
+  Data: Record<string, string> | null;
+}
+
+/**
+ * Docker's GraphDriver from the snapshot's mount specs: overlay2 with its Lower/Upper/Work/Merged
+ * dirs (lowerdirs made absolute when the spec mounts relative links from a working directory).
+ */
+export function graphDriverOf(specs: readonly MountSpec[], merged: string): GraphDriver {
+  const overlay = specs.find((s) => s.type === 'overlay');
+  if (!overlay) {
+    const bind = specs.find((s) => s.type === 'bind');
+    return { Name: 'vfs', Data: bind ? { MergedDir: merged, UpperDir: bind.source } : null };
+  }
+  const opt = (key: string) =>
+    overlay.options.find((o) => o.startsWith(`${key}=`))?.slice(key.length + 1) ?? undefined;
+  const absolute = (p: string) => (overlay.cwd && !p.startsWith('/') ? `${overlay.cwd}/${p}` : p);
+  const data: Record<string, string> = {};
+  const lower = opt('lowerdir');
+  if (lower !== undefined) data.LowerDir = lower.split(':').map(absolute).join(':');
+  data.MergedDir = merged;
+  const upper = opt('upperdir');
+  if (upper !== undefined) data.UpperDir = upper;
+  const work = opt('workdir');
+  if (work !== undefined) data.WorkDir = work;
+  return { Name: 'overlay2', Data: data };
+}
+
+/** Docker's MountPoint list (inspect's Mounts). */
+export function mountPoints(c: Container): Record<string, unknown>[] {
+  return c.mounts.map((m) => {
+    const out: Record<string, unknown> = { Type: m.type };
+    if (m.type === 'volume') out.Name = m.name ?? '';
+    out.Source = m.type === 'tmpfs' ? '' : m.source;
+    out.Destination = m.destination;
+    if (m.type === 'volume') out.Driver = 'local';
+    out.Mode = m.type === 'bind' && m.readOnly ? 'ro' : m.type === 'volume' ? 'z' : '';
+    out.RW = !m.readOnly;
+    out.Propagation = m.type === 'bind' ? (m.propagation ?? 'rprivate') : '';
+    return out;
+  });
+}
+
+/** The Config fields Docker always prints, under what the container was created with. */
+function fullConfig(c: Container): Record<string, unknown> {
+  return {
+    Hostname: c.config.Hostname || c.id.slice(0, 12),
+    Domainname: '',
+    User: '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: null,
+    Cmd: null,
+    Image: c.image,
+    Volumes: null,
+    WorkingDir: '',
+    Entrypoint: null,
+    OnBuild: null,
+    Labels: {},
+    ...c.config,
+    ...(c.config.Hostname ? {} : { Hostname: c.id.slice(0, 12) }),
+  };
+}
+
+/** The HostConfig fields scripts read, with Docker's defaults under the stored ones. */
+function fullHostConfig(c: Container): Record<string, unknown> {
+  return {
+    Binds: null,
+    ContainerIDFile: '',
+    LogConfig: { Type: 'json-file', Config: {} },
+    NetworkMode: networkName(c),
+    PortBindings: {},
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: false,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    CapAdd: null,
+    CapDrop: null,
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: 0,
+    PidMode: '',
+    Privileged: false,
+    PublishAllPorts: false,
+    ReadonlyRootfs: false,
+    SecurityOpt: null,
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 67108864,
+    Runtime: 'runc',
+    Isolation: '',
+    CpuShares: 0,
+    Memory: 0,
+    NanoCpus: 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: [],
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: null,
+    OomKillDisable: null,
+    PidsLimit: null,
+    Ulimits: [],
+    Init: null,
+    ...c.hostConfig,
+  };
+}
+
+/** Docker's NetworkSettings for the none and host modes: no addresses, one network entry. */
+function networkSettings(c: Container): Record<string, unknown> {
+  const endpoint = {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    MacAddress: '',
+    DriverOpts: null,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: null,
+  };
+  return {
+    Bridge: '',
+    SandboxID: '',
+    SandboxKey: '',
+    Ports: {},
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: '',
+    Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    MacAddress: '',
+    Networks: { [networkName(c)]: endpoint },
+  };
+}
+
+export interface InspectPaths {
+  /** The bundle dir (hostname, hosts, resolv.conf live there). */
+  dir: string;
+  log: string;
+}
+
+export interface InspectExtras {
+  paths: InspectPaths;
+  graphDriver: GraphDriver;
+  /** With `inspect -s`: the writable layer's size and the whole rootfs's. */
+  size?: { rw: number; rootFs: number };
+}
+
+/** Docker's ContainerJSON, field order as Docker's. */
+export function inspectContainer(c: Container, extras: InspectExtras): Record<string, unknown> {
+  const { path: cmdPath, args } = containerCommand(c);
+  const running = c.state === 'running';
+  const logging = c.hostConfig.LogConfig?.Type !== 'none';
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: cmdPath,
+    Args: args,
+    State: {
+      Status: dockerStateString(c),
+      Running: running,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: c.oomKilled,
+      Dead: false,
+      Pid: running ? (c.pid ?? 0) : 0,
+      ExitCode: running ? 0 : (c.exitCode ?? 0),
+      Error: c.error ?? '',
+      StartedAt: c.startedAt ?? ZERO_TIME,
+      FinishedAt: c.finishedAt ?? ZERO_TIME,
+    },
+    Image: c.imageId,
+    ResolvConfPath: `${extras.paths.dir}/resolv.conf`,
+    HostnamePath: `${extras.paths.dir}/hostname`,
+    HostsPath: `${extras.paths.dir}/hosts`,
+    LogPath: logging ? extras.paths.log : '',
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: extras.graphDriver.Name,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: fullHostConfig(c),
+    GraphDriver: extras.graphDriver,
+    ...(extras.size ? { SizeRw: extras.size.rw, SizeRootFs: extras.size.rootFs } : {}),
+    Mounts: mountPoints(c),
+    Config: fullConfig(c),
+    NetworkSettings: networkSettings(c),
+  };
+}
