@@ -2,54 +2,29 @@
 // `run -d` (detached under its monitor), ps, inspect, logs, wait, stop, kill, restart, rm, and that
 // nothing of a container (mount, cgroup, process) is left once it is removed.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { type EngineEnv, engineEnv, type Result, SKIFF } from '../helpers/engine.ts';
 import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
-import { makeRootfs, REPO_ROOT, tempDir } from '../helpers/rootfs.ts';
 
-const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
-const BUSYBOX = 'local/busybox:test';
+const BUSYBOX = 'busybox';
 
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface Store {
-  root: string;
-  env: NodeJS.ProcessEnv;
-  skiff(args: string[]): Result;
+interface Store extends EngineEnv {
   /** skiff that must succeed: its stdout, trimmed. */
   ok(args: string[]): string;
 }
 
-/** A store of its own with a busybox image; every container is removed (and checked) at the end. */
-function store(t: { after: (fn: () => void) => void }): Store {
-  const work = tempDir('skiff-ctr-');
-  const root = path.join(work.dir, 'root');
-  const env = { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: path.join(work.dir, 'run') };
-  const skiff = (args: string[]): Result => {
-    const r = spawnSync(SKIFF, args, { encoding: 'utf8', input: '', timeout: 60_000, env });
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
+/** An engine root of its own with the busybox image (removed, containers and all, at the end). */
+async function store(t: { after: (fn: () => void) => void }): Promise<Store> {
+  const e = await engineEnv(t);
   const ok = (args: string[]) => {
-    const r = skiff(args);
+    const r = e.skiff(args);
     assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  const rootfs = makeRootfs(path.join(work.dir, 'rootfs'));
-  const tar = path.join(work.dir, 'rootfs.tar');
-  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
-  ok(['import', '--change', 'CMD ["/bin/sh"]', tar, BUSYBOX]);
-  t.after(() => {
-    const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) skiff(['rm', '-f', ...ids]);
-    work.cleanup();
-  });
-  return { root, env, skiff, ok };
+  return { ...e, ok };
 }
 
 /** Nothing of the container is left on the host: mounts, cgroups, processes naming its id. */
@@ -86,7 +61,7 @@ const trapLoop = (signal: string, code: number, before = '') =>
   sh(`${before}trap "echo got-${signal}; exit ${code}" ${signal}; while :; do sleep 0.1; done`);
 
 test('run -d hello-world: ps -a, wait, logs and inspect after the exit', async (t) => {
-  const s = store(t);
+  const s = await store(t);
   const id = s.ok(['run', '-d', '--name', 'hello', 'hello-world']);
   assert.match(id, /^[a-f0-9]{64}$/);
   assert.equal(s.ok(['wait', 'hello']), '0');
@@ -127,8 +102,8 @@ test('run -d hello-world: ps -a, wait, logs and inspect after the exit', async (
   await assertNoLeaks(s, id);
 });
 
-test('ps: -q, --filter, --format, --no-trunc, -n/-l and -s on running and exited containers', (t) => {
-  const s = store(t);
+test('ps: -q, --filter, --format, --no-trunc, -n/-l and -s on running and exited containers', async (t) => {
+  const s = await store(t);
   const up = s.ok(['run', '-d', '--name', 'up', '-l', 'tier=front', ...sh('sleep 1000')]);
   const done = s.ok(['run', '-d', '--name', 'done', ...sh('echo x > /file; exit 3')]);
   assert.equal(s.ok(['wait', 'done']), '3');
@@ -171,7 +146,7 @@ test('ps: -q, --filter, --format, --no-trunc, -n/-l and -s on running and exited
 });
 
 test('logs: stdout and stderr apart, --tail, -t, and -f ending when the container exits', async (t) => {
-  const s = store(t);
+  const s = await store(t);
   s.ok(['run', '-d', '--name', 'talk', ...sh('echo one; echo two >&2; echo three; echo four')]);
   assert.equal(s.ok(['wait', 'talk']), '0');
   const logs = s.skiff(['logs', 'talk']);
@@ -205,8 +180,8 @@ test('logs: stdout and stderr apart, --tail, -t, and -f ending when the containe
   assert.equal(missing.stderr, 'Error response from daemon: No such container: nope\n');
 });
 
-test("logs of a container whose logging driver is none: docker's refusal", (t) => {
-  const s = store(t);
+test("logs of a container whose logging driver is none: docker's refusal", async (t) => {
+  const s = await store(t);
   const made = s.skiff(['run', '-d', '--name', 'quiet', '--log-driver', 'none', ...sh('echo hidden')]);
   if (/unknown flag: --log-driver/.test(made.stderr)) {
     t.skip('run has no --log-driver');
@@ -222,8 +197,8 @@ test("logs of a container whose logging driver is none: docker's refusal", (t) =
   );
 });
 
-test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the name echoed', (t) => {
-  const s = store(t);
+test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the name echoed', async (t) => {
+  const s = await store(t);
   s.ok(['run', '-d', '--name', 'polite', ...trapLoop('TERM', 143)]);
   // A shell as PID 1 without a trap ignores SIGTERM: stop must escalate to SIGKILL after -t.
   s.ok(['run', '-d', '--name', 'stubborn', ...sh('sleep 1000')]);
@@ -245,7 +220,7 @@ test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the 
 });
 
 test('kill -s delivers the signal; kill of a stopped container fails; restart runs it again', async (t) => {
-  const s = store(t);
+  const s = await store(t);
   const id = s.ok(['run', '-d', '--name', 'k', ...trapLoop('HUP', 7, 'echo start; ')]);
   assert.equal(s.ok(['kill', '-s', 'HUP', 'k']), 'k');
   assert.equal(s.ok(['wait', 'k']), '7');
@@ -269,7 +244,7 @@ test('kill -s delivers the signal; kill of a stopped container fails; restart ru
 });
 
 test("rm: a running container needs -f; errors for one do not stop the others; docker's messages", async (t) => {
-  const s = store(t);
+  const s = await store(t);
   const id = s.ok(['run', '-d', '--name', 'busy', ...sh('sleep 1000')]);
   const refused = s.skiff(['rm', 'busy']);
   assert.equal(refused.status, 1);
@@ -291,7 +266,7 @@ test("rm: a running container needs -f; errors for one do not stop the others; d
 });
 
 test('two concurrent rm -f of one running container both succeed and leave nothing behind', async (t) => {
-  const s = store(t);
+  const s = await store(t);
   const id = s.ok(['run', '-d', '--name', 'race', ...sh('sleep 1000')]);
   const pid = Number(s.ok(['inspect', '-f', '{{.State.Pid}}', 'race']));
   const rm = () =>
@@ -335,8 +310,8 @@ test('two concurrent rm -f of one running container both succeed and leave nothi
   await assertNoLeaks(s, again);
 });
 
-test('container cleanup (the monitor exit command) is hidden and quiet', (t) => {
-  const s = store(t);
+test('container cleanup (the monitor exit command) is hidden and quiet', async (t) => {
+  const s = await store(t);
   assert.doesNotMatch(s.ok(['container', '--help']), /cleanup/);
   const gone = s.skiff(['container', 'cleanup', 'f'.repeat(64)]);
   assert.equal(gone.status, 0);
