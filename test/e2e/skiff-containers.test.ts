@@ -221,25 +221,25 @@ test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the 
 
 test('kill -s delivers the signal; kill of a stopped container fails; restart runs it again', async (t) => {
   const s = await store(t);
-  const id = s.ok(['run', '-d', '--name', 'k', ...trapLoop('HUP', 7, 'echo start; ')]);
-  assert.equal(s.ok(['kill', '-s', 'HUP', 'k']), 'k');
-  assert.equal(s.ok(['wait', 'k']), '7');
-  assert.match(s.ok(['logs', 'k']), /got-HUP/);
-  const dead = s.skiff(['kill', 'k']);
+  const id = s.ok(['run', '-d', '--name', 'sig', ...trapLoop('HUP', 7, 'echo start; ')]);
+  assert.equal(s.ok(['kill', '-s', 'HUP', 'sig']), 'sig');
+  assert.equal(s.ok(['wait', 'sig']), '7');
+  assert.match(s.ok(['logs', 'sig']), /got-HUP/);
+  const dead = s.skiff(['kill', 'sig']);
   assert.equal(dead.status, 1);
   assert.match(dead.stderr, /^Error response from daemon: .*is not running\n$/i);
 
-  const firstStart = s.ok(['inspect', '-f', '{{.State.StartedAt}}', 'k']);
-  assert.equal(s.ok(['restart', '-t', '2', 'k']), 'k');
-  assert.equal(s.ok(['inspect', '-f', '{{.State.Status}}', 'k']), 'running');
-  assert.notEqual(s.ok(['inspect', '-f', '{{.State.StartedAt}}', 'k']), firstStart);
-  assert.equal(s.ok(['logs', 'k']).match(/^start$/gm)?.length, 2, 'the log holds both runs');
+  const firstStart = s.ok(['inspect', '-f', '{{.State.StartedAt}}', 'sig']);
+  assert.equal(s.ok(['restart', '-t', '2', 'sig']), 'sig');
+  assert.equal(s.ok(['inspect', '-f', '{{.State.Status}}', 'sig']), 'running');
+  assert.notEqual(s.ok(['inspect', '-f', '{{.State.StartedAt}}', 'sig']), firstStart);
+  assert.equal(s.ok(['logs', 'sig']).match(/^start$/gm)?.length, 2, 'the log holds both runs');
   // restart of a running container: stop (HUP trap does not fire on TERM, so SIGKILL after 1 s).
-  assert.equal(s.ok(['restart', '-t', '1', 'k']), 'k');
-  assert.equal(s.ok(['inspect', '-f', '{{.State.Running}}', 'k']), 'true');
-  assert.equal(s.ok(['kill', 'k']), 'k');
-  assert.equal(s.ok(['wait', 'k']), '137');
-  s.ok(['rm', 'k']);
+  assert.equal(s.ok(['restart', '-t', '1', 'sig']), 'sig');
+  assert.equal(s.ok(['inspect', '-f', '{{.State.Running}}', 'sig']), 'true');
+  assert.equal(s.ok(['kill', 'sig']), 'sig');
+  assert.equal(s.ok(['wait', 'sig']), '137');
+  s.ok(['rm', 'sig']);
   await assertNoLeaks(s, id);
 });
 
