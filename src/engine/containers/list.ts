@@ -82,7 +82,8 @@ export function buildFilter(values: readonly string[], lookups: FilterLookups): 
     return Number(v);
   });
   any('id', (v, c) => goMatch(v, c.id));
-  any('name', (v, c) => goMatch(v, `/${c.name}`));
+  // As moby: the API name (`/web`) or the name without its slash (so `name=^web$` works too).
+  any('name', (v, c) => goMatch(v, `/${c.name}`) || goMatch(v, c.name));
   any('label', (v, c) => labelMatches(v, c.config.Labels ?? {}));
   any('status', (v, c) => v === dockerStateString(c));
   if (exited.length > 0)

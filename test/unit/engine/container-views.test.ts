@@ -293,6 +293,7 @@ test('ps: running only by default, -a all newest first, -n/-l the newest of ever
 test('ps --filter: id, name (regexp on /name), label, status, exited, ancestor, before, since, volume', () => {
   assert.deepEqual(names({ all: true, filters: ['id=b2222'] }), ['beta']);
   assert.deepEqual(names({ all: true, filters: ['name=^/al'] }), ['alpha']);
+  assert.deepEqual(names({ all: true, filters: ['name=^beta$'] }), ['beta']);
   assert.deepEqual(names({ all: true, filters: ['name=ta'] }), ['delta', 'beta']);
   assert.deepEqual(names({ all: true, filters: ['label=app'] }), ['alpha']);
   assert.deepEqual(names({ all: true, filters: ['label=app=web'] }), ['alpha']);
