@@ -152,8 +152,13 @@ test('logs: stdout and stderr apart, --tail, -t, and -f ending when the containe
   const logs = s.skiff(['logs', 'talk']);
   assert.equal(logs.stdout, 'one\nthree\nfour\n');
   assert.equal(logs.stderr, 'two\n');
-  assert.equal(s.skiff(['logs', '--tail', '1', 'talk']).stdout, 'four\n');
-  assert.equal(s.skiff(['logs', '-n', '0', 'talk']).stdout, '');
+  // The monitor reads stdout and stderr apart (as docker's copiers): their order in the log is not
+  // the program's, so --tail is checked on one stream.
+  s.ok(['run', '-d', '--name', 'count', ...sh('for i in 1 2 3 4 5; do echo $i; done')]);
+  assert.equal(s.ok(['wait', 'count']), '0');
+  assert.equal(s.skiff(['logs', '--tail', '2', 'count']).stdout, '4\n5\n');
+  assert.equal(s.skiff(['logs', '--tail', 'all', 'count']).stdout, '1\n2\n3\n4\n5\n');
+  assert.equal(s.skiff(['logs', '-n', '0', 'count']).stdout, '');
   const stamped = s.skiff(['logs', '-t', 'talk']).stdout.split('\n').filter(Boolean);
   for (const line of stamped) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (one|three|four)$/);
   assert.equal(s.skiff(['logs', '--since', '1h', 'talk']).stdout, 'one\nthree\nfour\n');
@@ -212,6 +217,10 @@ test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the 
   assert.equal(s.ok(['inspect', '-f', '{{.State.ExitCode}}', 'stubborn']), '137');
   assert.equal(s.ok(['stop', '-s', 'USR1', 'usr1']), 'usr1');
   assert.equal(s.ok(['inspect', '-f', '{{.State.ExitCode}}', 'usr1']), '42');
+  // An --rm container: stop prints its name and the container is gone (removed by its exit).
+  s.ok(['run', '-d', '--rm', '--name', 'auto', ...sh('sleep 1000')]);
+  assert.equal(s.ok(['stop', '-t', '1', 'auto']), 'auto');
+  assert.doesNotMatch(s.ok(['ps', '-a', '--format', '{{.Names}}']), /auto/);
   // Stopping a stopped container is fine; a missing one is docker's error, the others still stop.
   const mixed = s.skiff(['stop', 'polite', 'nope']);
   assert.equal(mixed.status, 1);

@@ -1,4 +1,5 @@
 /** `skiff stop`: the stop signal, then SIGKILL after the timeout; prints each name as given. */
+import { SkiffError } from '../../../common/index.ts';
 import type { CommandDef } from '../../command.ts';
 import { forEachContainer, parseSeconds, withEngine } from './shared.ts';
 
@@ -28,7 +29,14 @@ const command: CommandDef = {
     const signal = flags.signal === undefined ? undefined : String(flags.signal);
     return withEngine(ctx, (engine) =>
       forEachContainer(ctx, args, async (ref) => {
-        await engine.stop(ref, { timeout, signal });
+        const before = engine.records.resolve(ref);
+        try {
+          await engine.stop(before.id, { timeout, signal });
+        } catch (err) {
+          // An --rm container is removed by its own stop: gone afterwards is success, as docker's.
+          if (!(before.hostConfig.AutoRemove && err instanceof SkiffError && err.kind === 'NotFound'))
+            throw err;
+        }
         return ref;
       }),
     );
