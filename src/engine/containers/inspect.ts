@@ -93,9 +93,18 @@ export function graphDriverOf(specs: readonly MountSpec[], merged: string): Grap
   return { Name: 'overlay2', Data: data };
 }
 
+/**
+ * The mounts Docker lists as the container's MountPoints: every bind, volume and `--mount
+ * type=tmpfs`, but not the `--tmpfs` ones (Docker keeps those in HostConfig.Tmpfs only).
+ */
+export function listedMounts(c: Container): Container['mounts'] {
+  const tmpfs = c.hostConfig.Tmpfs ?? {};
+  return c.mounts.filter((m) => !(m.type === 'tmpfs' && Object.hasOwn(tmpfs, m.destination)));
+}
+
 /** Docker's MountPoint list (inspect's Mounts). */
 export function mountPoints(c: Container): Record<string, unknown>[] {
-  return c.mounts.map((m) => {
+  return listedMounts(c).map((m) => {
     const out: Record<string, unknown> = { Type: m.type };
     if (m.type === 'volume') out.Name = m.name ?? '';
     out.Source = m.type === 'tmpfs' ? '' : m.source;
@@ -135,7 +144,7 @@ function fullConfig(c: Container): Record<string, unknown> {
 
 /** The HostConfig fields scripts read, with Docker's defaults under the stored ones. */
 function fullHostConfig(c: Container): Record<string, unknown> {
-  return {
+  const out: Record<string, unknown> = {
     Binds: null,
     ContainerIDFile: '',
     LogConfig: { Type: 'json-file', Config: {} },
@@ -185,6 +194,9 @@ function fullHostConfig(c: Container): Record<string, unknown> {
     Init: null,
     ...c.hostConfig,
   };
+  // Docker's daemon stores the mode it resolved ("default" becomes its default network).
+  out.NetworkMode = networkName(c);
+  return out;
 }
 
 /** Docker's NetworkSettings for the none and host modes: no addresses, one network entry. */

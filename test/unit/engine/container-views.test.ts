@@ -137,6 +137,11 @@ test("inspect: Docker's field names and order, and the State of a container that
   assert.equal(config.Tty, false);
   const host = json.HostConfig as Record<string, unknown>;
   assert.equal(host.NetworkMode, 'host');
+  const byDefault = inspectContainer(container({ hostConfig: { NetworkMode: 'default' } }), {
+    paths: PATHS,
+    graphDriver: DRIVER,
+  });
+  assert.equal((byDefault.HostConfig as Record<string, unknown>).NetworkMode, 'none');
   assert.deepEqual(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
   assert.deepEqual(host.LogConfig, { Type: 'json-file', Config: {} });
   assert.equal(host.Memory, 0);
@@ -210,6 +215,23 @@ test("inspect: Mounts as Docker's MountPoints (bind, named volume, tmpfs)", () =
     },
     { Type: 'tmpfs', Source: '', Destination: '/tmp', Mode: '', RW: true, Propagation: '' },
   ]);
+});
+
+test('Mounts leave out the --tmpfs mounts (HostConfig.Tmpfs), as Docker', () => {
+  const c = container({
+    hostConfig: { Tmpfs: { '/run': 'size=1m' } },
+    mounts: [
+      { type: 'tmpfs', source: '', destination: '/run', readOnly: false, options: [] },
+      { type: 'tmpfs', source: '', destination: '/cache', readOnly: false, options: [] },
+    ],
+  });
+  const mounts = inspectContainer(c, { paths: PATHS, graphDriver: DRIVER }).Mounts as {
+    Destination: string;
+  }[];
+  assert.deepEqual(
+    mounts.map((m) => m.Destination),
+    ['/cache'],
+  );
 });
 
 test('GraphDriver from the overlay mount spec (absolute and short-link lowerdirs) and from a bind', () => {

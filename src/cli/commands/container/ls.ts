@@ -6,6 +6,7 @@ import {
   dockerStateString,
   type Engine,
   listContainers,
+  listedMounts,
   networkName,
   statusText,
 } from '../../../engine/index.ts';
@@ -62,7 +63,7 @@ export interface RowOptions {
 /** One container as docker's *formatter.ContainerContext: its fields (alphabetical, as its JSON). */
 export function containerRow(c: Container, options: RowOptions): Record<string, unknown> {
   const labels = c.config.Labels ?? {};
-  const mounts = c.mounts.map((m) => {
+  const mounts = listedMounts(c).map((m) => {
     const name = m.type === 'volume' && m.name ? m.name : m.source;
     return options.trunc ? ellipsis(name, 15) : name;
   });
