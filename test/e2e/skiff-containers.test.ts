@@ -17,8 +17,19 @@ interface Store extends EngineEnv {
 }
 
 /** An engine root of its own with the busybox image (removed, containers and all, at the end). */
-async function store(t: { after: (fn: () => void) => void }): Promise<Store> {
+async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
+  let env: EngineEnv | undefined;
+  // Runs before engineEnv's own removal of the root (hooks run in the order they were added): the
+  // containers go first and their monitors' cleanup commands end, so nothing writes into the root
+  // while it is being removed.
+  t.after(async () => {
+    if (!env) return;
+    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
+    await eventually(() => processesMentioning(env!.runroot).length === 0, 5000);
+  });
   const e = await engineEnv(t);
+  env = e;
   const ok = (args: string[]) => {
     const r = e.skiff(args);
     assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
