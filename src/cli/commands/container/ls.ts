@@ -146,7 +146,7 @@ const command: CommandDef = {
     const quiet = Boolean(flags.quiet);
     const format = quiet ? '{{.ID}}' : String(flags.format ?? '');
     // As docker: a template that shows .Size asks for the sizes, -s adds the column to the default.
-    const wantSize = !quiet && (Boolean(flags.size) || format.includes('.Size') || format === 'json');
+    const wantSize = !quiet && (Boolean(flags.size) || format.includes('.Size'));
     const defaultFormat = flags.size ? `${DEFAULT_FORMAT}\t{{.Size}}` : DEFAULT_FORMAT;
     const limit = flags.latest ? 1 : parseLast(flags.last);
     const now = Date.now();
