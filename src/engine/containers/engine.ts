@@ -324,9 +324,19 @@ export class Engine {
     const c = this.records.get(id);
     if (!c) return undefined;
     if (c.state === 'running') {
-      const exit = await readExitFile(shimDir(this.paths, id));
+      const dir = shimDir(this.paths, id);
+      let exit = await readExitFile(dir);
       const alive = c.pid !== undefined && (await processLiveness(c.pid, c.pidStartTime)) === 'alive';
       if (!exit && alive) return c; // still running: nothing to clean up yet
+      // The init is gone but its monitor may still be draining the pipes before it writes the exit
+      // record: wait for the record while the monitor lives (it gives up draining after 200 ms).
+      for (let waited = 0; !exit && waited < 3000; waited += 20) {
+        const monitorAlive = await isMonitorAlive(dir);
+        // Read after the liveness look: a monitor that has just ended wrote its record first.
+        exit = await readExitFile(dir);
+        if (exit || !monitorAlive) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       applyExit(c, exit);
     }
     await this.releaseResources(c);
@@ -460,12 +470,16 @@ export class Engine {
   async refresh(c: Container, options: { cleanup?: boolean } = {}): Promise<Container> {
     if (c.state !== 'running') return c;
     const dir = shimDir(this.paths, c.id);
-    const exit = await readExitFile(dir);
+    let exit = await readExitFile(dir);
     if (!exit) {
       const alive = c.pid !== undefined && (await processLiveness(c.pid, c.pidStartTime)) === 'alive';
       if (alive) return c;
     }
     const monitorAlive = await isMonitorAlive(dir);
+    // The monitor may have written the record and ended since the first look.
+    if (!exit) exit = await readExitFile(dir);
+    // The init is gone, its monitor still drains the output: the exit record is moments away.
+    if (!exit && monitorAlive) return c;
     if (options.cleanup !== false && !monitorAlive) {
       // Nobody will run the exit command: do its work now (if nobody else is at it).
       const cleaned = await withContainerLock(this.records, c.id, 'cleanup', () =>
