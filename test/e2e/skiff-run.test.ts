@@ -66,7 +66,11 @@ test('skiff run', async (t) => {
     assert.equal(noImage.status, 125);
     assert.match(noImage.stderr, /no-such-image/);
     // PID 1 of a pid namespace ignores signals it has no handler for: the signal goes to a child.
-    assert.equal(e.skiff(['run', '--rm', 'busybox', 'sh', '-c', 'sh -c "kill -TERM \\$\\$"']).status, 143);
+    // (and a following command keeps sh from exec'ing the last one in its place).
+    assert.equal(
+      e.skiff(['run', '--rm', 'busybox', 'sh', '-c', 'sh -c "kill -TERM \\$\\$"; exit $?']).status,
+      143,
+    );
     assert.equal(e.skiff(['ps', '-aq']).stdout, '');
   });
 

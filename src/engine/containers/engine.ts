@@ -202,27 +202,28 @@ export class Engine {
 
   async start(ref: string, hooks: StartHooks = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'start', async () => {
-      const c = await this.refresh(this.mustGet(id), { cleanup: false });
-      if (c.state === 'running') return c;
-      if (c.state === 'removing')
-        throw failedPrecondition(`container ${ref} is marked for removal and cannot be started`);
-      await this.releaseResources(c);
-      try {
-        await startContainerProcess(this, c, this.exitCommand(c.id), hooks);
-      } catch (err) {
-        await this.releaseResources(c).catch(() => undefined);
-        c.error = err instanceof Error ? err.message : String(err);
-        c.exitCode = startFailureCode(err);
-        this.records.update(c);
-        throw err;
-      }
-      c.error = undefined;
+    const done = await withContainerLock(this.records, id, 'start', () => this.startLocked(id, hooks));
+    return done ?? this.gone(ref);
+  }
+
+  private async startLocked(id: string, hooks: StartHooks): Promise<Container> {
+    const c = await this.refresh(this.mustGet(id), { cleanup: false });
+    if (c.state === 'running') return c;
+    if (c.state === 'removing')
+      throw failedPrecondition(`container ${id} is marked for removal and cannot be started`);
+    await this.releaseResources(c);
+    try {
+      await startContainerProcess(this, c, this.exitCommand(c.id), hooks);
+    } catch (err) {
+      await this.releaseResources(c).catch(() => undefined);
+      c.error = err instanceof Error ? err.message : String(err);
+      c.exitCode = startFailureCode(err);
       this.records.update(c);
-      return c;
-    });
-    if (!done) throw notFound(`No such container: ${ref}`);
-    return done;
+      throw err;
+    }
+    c.error = undefined;
+    this.records.update(c);
+    return c;
   }
 
   private exitCommand(id: string): string[] {
@@ -268,9 +269,20 @@ export class Engine {
     return c;
   }
 
+  /**
+   * stop + start under one lease, so that the exit command of the stopped run, which waits for the
+   * lease, finds the new run and leaves it (and an --rm container is not removed, as with docker).
+   */
   async restart(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
-    const c = await this.stop(ref, options);
-    return this.start(c.id);
+    const id = this.records.resolve(ref).id;
+    const done = await withContainerLock(this.records, id, 'restart', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      if (c.state === 'running') await this.stopProcess(c, options);
+      await this.cleanupLocked(id, { autoRemove: false });
+      // RestartCount counts restart-policy restarts only, as docker's; a manual restart is not one.
+      return this.startLocked(id, {});
+    });
+    return done ?? this.gone(ref);
   }
 
   private async signal(c: Container, signal: NodeJS.Signals | number): Promise<void> {
