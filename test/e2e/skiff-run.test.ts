@@ -172,9 +172,10 @@ test('skiff run', async (t) => {
           env: e.env,
           stdio: 'ignore',
         });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         await sleep(delay);
         child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
+        await exited;
         const ps = e.skiff(['ps', '-a', '--format', '{{.Names}} {{.State}}']);
         assert.equal(ps.status, 0, ps.stderr);
         const rm = e.skiff(['rm', '-f', name]);
