@@ -1,5 +1,7 @@
 /**
- * Docker's byte sizes (go-units): "512m", "1g", "64k", "100b", any case. RAMInBytes (memory, shm,
+ * Docker's units (go-units): byte sizes and human durations.
+ *
+ * Byte sizes: "512m", "1g", "64k", "100b", any case. RAMInBytes (memory, shm,
  * tmpfs sizes) counts in powers of 1024; FromHumanSize (json-file's max-size) in powers of 1000.
  */
 const RAM_SIZE = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;
@@ -18,3 +20,21 @@ export const ramInBytes = (text: string): number => parseSize(text, 1024);
 
 /** Bytes of a size in decimal units, as `--log-opt max-size` reads it (10m = 10,000,000). */
 export const fromHumanSize = (text: string): number => parseSize(text, 1000);
+
+/** units.HumanDuration: "Less than a second", "About a minute", "2 hours", "3 weeks", … */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
+}

@@ -3,6 +3,10 @@
  * number formatting, and HumanDuration's buckets, so scripts that parse docker's output parse ours.
  */
 
+import { humanDuration } from '../../common/index.ts';
+
+export { humanDuration };
+
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
 /** Go's `%.<precision>g`: shortest of fixed and exponent form, trailing zeros removed. */
@@ -34,24 +38,6 @@ export const humanSize = (size: number): string => humanSizeWithPrecision(size, 
 
 /** The size `images` and `history` print (3 significant digits). */
 export const imageSize = (size: number): string => humanSizeWithPrecision(size, 3);
-
-/** units.HumanDuration: "Less than a second", "About a minute", "2 hours", "3 weeks", … */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
 
 /** "2 hours ago", as `CREATED` columns show; "N/A" when the time is unknown. */
 export function timeAgo(iso: string | undefined, now = Date.now()): string {

@@ -3,6 +3,7 @@
  * pieces of `docker ps` that the daemon computes (State, Status, Command). Pure mappings from the
  * record plus the paths the engine knows, so the CLI and the later API print the same thing.
  */
+import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
 import type { Container } from './records.ts';
 
@@ -14,24 +15,6 @@ export function dockerStateString(c: Container): string {
   if (c.state === 'running') return 'running';
   if (c.state === 'removing') return 'removing';
   return c.startedAt === undefined ? 'created' : 'exited';
-}
-
-/** units.HumanDuration (github.com/docker/go-units), as Docker's State.String() uses it. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
 }
 
 const since = (iso: string | undefined, now: number) =>
