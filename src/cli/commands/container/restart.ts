@@ -1,25 +1,15 @@
 /** `skiff restart`: stop (as `stop`) then start again; prints each name as given. */
 import type { CommandDef } from '../../command.ts';
-import { forEachContainer, parseSeconds, withEngine } from './shared.ts';
-import { SIGNAL_FLAG } from './stop.ts';
+import { forEachContainer, withEngine } from './shared.ts';
+import { STOP_FLAGS, stopOptions } from './stop.ts';
 
 const command: CommandDef = {
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'Restart one or more containers',
   args: { min: 1 },
-  flags: [
-    SIGNAL_FLAG,
-    {
-      name: 'time',
-      short: 't',
-      type: 'string',
-      valueName: 'int',
-      description: 'Seconds to wait before killing the container',
-    },
-  ],
+  flags: STOP_FLAGS,
   async run(ctx, { flags, args }) {
-    const timeout = parseSeconds(flags.time, '-t, --time');
-    const signal = flags.signal === undefined ? undefined : String(flags.signal);
+    const { timeout, signal } = stopOptions(flags);
     return withEngine(ctx, (engine) =>
       forEachContainer(ctx, args, async (ref) => {
         await engine.restart(ref, { timeout, signal });
