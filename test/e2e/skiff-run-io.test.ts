@@ -1,12 +1,11 @@
 // `skiff run` with volumes and mounts, attach, exec with a terminal, and detached --rm: what a user
 // does with docker every day, through the bundled CLI against a temporary engine root.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { engineEnv, SKIFF } from '../helpers/engine.ts';
+import { engineEnv, terminalSession } from '../helpers/engine.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -98,20 +97,12 @@ test('skiff run: mounts, attach, exec -it, detached --rm', async (t) => {
 
   await t.test('exec -it gets a terminal of its own', async () => {
     e.skiff(['run', '-d', '--name', 'box', 'busybox', 'sleep', '60']);
-    const child = spawn('script', ['-qfec', `${SKIFF} exec -it box sh`, '/dev/null'], {
-      env: e.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    for (let i = 0; i < 100 && !output.includes('#'); i++) await sleep(50);
-    child.stdin.write('tty; echo sum-$((2+3))\r');
-    for (let i = 0; i < 100 && !output.includes('sum-5'); i++) await sleep(50);
-    child.stdin.write('exit 2\r');
-    assert.equal(await exited, 2);
+    const term = terminalSession(e, ['exec', '-it', 'box', 'sh']);
+    await term.waitFor('#');
+    term.type('tty; echo sum-$((2+3))\r');
+    const output = await term.waitFor('sum-5');
+    term.type('exit 2\r');
+    assert.equal(await term.exited, 2);
     assert.match(output, /\/dev\/pts\/\d+/);
     e.skiff(['rm', '-f', 'box']);
   });

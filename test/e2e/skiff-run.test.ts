@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv, SKIFF } from '../helpers/engine.ts';
+import { type EngineEnv, engineEnv, SKIFF, terminalSession } from '../helpers/engine.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -102,20 +102,12 @@ test('skiff run', async (t) => {
   });
 
   await t.test('run -it through a terminal: type a command, read the answer, leave with exit', async () => {
-    const child = spawn('script', ['-qfec', `${SKIFF} run --rm -it busybox sh`, '/dev/null'], {
-      env: e.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    for (let i = 0; i < 100 && !output.includes('#'); i++) await sleep(50);
-    child.stdin.write('echo answer-$((6*7)); tty\r');
-    for (let i = 0; i < 100 && !output.includes('answer-42'); i++) await sleep(50);
-    child.stdin.write('exit 5\r');
-    assert.equal(await exited, 5);
+    const term = terminalSession(e, ['run', '--rm', '-it', 'busybox', 'sh']);
+    await term.waitFor('#');
+    term.type('echo answer-$((6*7)); tty\r');
+    const output = await term.waitFor('answer-42');
+    term.type('exit 5\r');
+    assert.equal(await term.exited, 5);
     assert.match(output, /answer-42/);
     assert.match(output, /\/dev\/pts\/0/);
   });

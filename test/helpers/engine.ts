@@ -73,3 +73,31 @@ export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Pr
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+export interface TerminalSession {
+  /** Waits (up to 5 s) until the terminal has shown `text`; the output so far. */
+  waitFor(text: string): Promise<string>;
+  type(text: string): void;
+  /** Resolves with the exit status of the command once the terminal closes. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `skiff ARGS` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+export function terminalSession(e: EngineEnv, args: string[]): TerminalSession {
+  const child = spawn('script', ['-qfec', [SKIFF, ...args].join(' '), '/dev/null'], {
+    env: e.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  return {
+    async waitFor(text) {
+      for (let i = 0; i < 100 && !output.includes(text); i++) await new Promise((r) => setTimeout(r, 50));
+      return output;
+    },
+    type: (text) => child.stdin.write(text),
+    exited: new Promise((resolve) => child.once('exit', resolve)),
+  };
+}
