@@ -47,6 +47,7 @@ import { isStaleOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { type Container, ContainerRecords } from './records.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
+import { pausePoint } from './test-pause.ts';
 
 export interface EngineOptions {
   root?: string;
@@ -179,6 +180,7 @@ export class Engine {
       mounts: [],
     };
     this.records.insert(container);
+    pausePoint('create:inserted');
     try {
       await prepared.materialise(container);
       this.records.update(container);
@@ -255,8 +257,10 @@ export class Engine {
     const signal = parseSignal(options.signal ?? c.config.StopSignal ?? 'SIGTERM');
     const timeoutS = options.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     await this.signal(c, signal);
+    pausePoint('stop:signalled');
     if (timeoutS >= 0 && (await this.waitExited(c, timeoutS * 1000))) return;
     await this.signal(c, 'SIGKILL');
+    pausePoint('stop:killed');
     if (!(await this.waitExited(c, KILL_WAIT_MS)))
       throw failedPrecondition(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`);
   }
@@ -279,6 +283,7 @@ export class Engine {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') await this.stopProcess(c, options);
       await this.cleanupLocked(id, { autoRemove: false });
+      pausePoint('restart:stopped');
       // RestartCount counts restart-policy restarts only, as docker's; a manual restart is not one.
       return this.startLocked(id, {});
     });
@@ -383,6 +388,7 @@ export class Engine {
             `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
           );
         await this.signal(c, 'SIGKILL');
+        pausePoint('rm:killed');
         if (!(await this.waitExited(c, KILL_WAIT_MS)))
           throw failedPrecondition(`container ${c.id.slice(0, 12)} did not die after SIGKILL`);
         await this.cleanupLocked(c.id, { autoRemove: false });
@@ -394,6 +400,7 @@ export class Engine {
   private async removeLocked(c: Container, options: { volumes?: boolean }): Promise<void> {
     c.state = 'removing';
     this.records.update(c);
+    pausePoint('rm:removing');
     await this.releaseResources(c);
     await this.snapshotter()
       .remove(c.id)

@@ -23,6 +23,7 @@ import type { CreateRequest, Engine, StartHooks } from './engine.ts';
 import { mountRootfs } from './engine.ts';
 import { findImage, imageRuntimeConfig } from './images.ts';
 import type { Container } from './records.ts';
+import { pausePoint } from './test-pause.ts';
 
 export interface PreparedContainer {
   imageId: string;
@@ -101,8 +102,10 @@ export async function startContainerProcess(
   const created = await engine.runtime.create(options);
   c.pid = created.record.pid;
   c.pidStartTime = created.record.pidStartTime;
+  pausePoint('start:created');
   await hooks.beforeStart?.(p.monitor, c);
   await engine.runtime.start(c.id);
+  pausePoint('start:started');
   c.state = 'running';
   c.startedAt = new Date().toISOString();
   c.exitCode = 0;
