@@ -127,9 +127,15 @@ export class Engine {
    * record made true again. Every command runs this first; with no stale lease it is one query.
    */
   async recover(): Promise<void> {
-    for (const id of this.records.staleLocks(isStaleOwner)) {
-      await withContainerLock(this.records, id, 'recover', async () => {
+    for (const { id, op } of this.records.staleLocks(isStaleOwner)) {
+      // A half-made container keeps its 'create' lease until it is undone, so that a recovery
+      // killed in turn still knows to undo it.
+      const creating = op === 'create';
+      await withContainerLock(this.records, id, creating ? 'create' : 'recover', async () => {
         const c = this.mustGet(id);
+        // A create that died before it finished (no snapshot, volumes or /etc files yet, or only
+        // some): undone, as the failed create would have undone itself.
+        if (creating) return this.discard(c);
         if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
         if (c.state === 'running') {
           const now = await this.refresh(c, { cleanup: false });
@@ -180,17 +186,22 @@ export class Engine {
       mounts: [],
     };
     this.records.insert(container);
-    pausePoint('create:inserted');
-    try {
-      await prepared.materialise(container);
-      this.records.update(container);
-    } catch (err) {
-      await this.discard(container).catch((e) =>
-        this.log.error('undoing a failed create', { error: String(e) }),
-      );
-      throw err;
-    }
-    return container;
+    // The lease is taken in the same tick as the insert: a create killed while it makes the files
+    // leaves a stale 'create' lease, and the next command's recover() undoes it.
+    const made = await withContainerLock(this.records, id, 'create', async () => {
+      pausePoint('create:inserted');
+      try {
+        await prepared.materialise(container);
+        this.records.update(container);
+      } catch (err) {
+        await this.discard(container).catch((e) =>
+          this.log.error('undoing a failed create', { error: String(e) }),
+        );
+        throw err;
+      }
+      return container;
+    });
+    return made ?? this.gone(id);
   }
 
   private freeName(): string {

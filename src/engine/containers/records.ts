@@ -208,15 +208,16 @@ export class ContainerRecords {
     return users;
   }
 
-  /** Containers whose lease is held by a process that is gone. */
-  staleLocks(isStale: (owner: string) => boolean): string[] {
+  /** Containers whose lease is held by a process that is gone, with the step it died in. */
+  staleLocks(isStale: (owner: string) => boolean): { id: string; op: string }[] {
     const rows = this.db
-      .prepare('SELECT id, lock_owner FROM containers WHERE lock_owner IS NOT NULL')
+      .prepare('SELECT id, lock_owner, lock_op FROM containers WHERE lock_owner IS NOT NULL')
       .all() as {
       id: string;
       lock_owner: string;
+      lock_op: string | null;
     }[];
-    return rows.filter((r) => isStale(r.lock_owner)).map((r) => r.id);
+    return rows.filter((r) => isStale(r.lock_owner)).map((r) => ({ id: r.id, op: r.lock_op ?? '' }));
   }
 
   unlock(id: string, owner: string): void {
