@@ -143,9 +143,32 @@ export class Engine {
             await this.cleanupLocked(id, { autoRemove: true });
           return;
         }
+        if ((op === 'start' || op === 'restart') && (await this.adoptStarted(c))) return;
         await this.releaseResources(c);
       });
     }
+  }
+
+  /**
+   * A start killed after the runtime started the program but before the record said so: the
+   * container runs as the user asked, so the record follows it rather than the container being
+   * killed to match a record that says 'created'. (Killed before that, the init still waits on its
+   * exec fifo: the start is undone.)
+   */
+  private async adoptStarted(c: Container): Promise<boolean> {
+    const status = await this.runtime.status(c.id).catch(() => undefined);
+    if (status !== 'running') return false;
+    const record = await this.runtime.store.read(c.id);
+    c.state = 'running';
+    c.pid = record.pid;
+    c.pidStartTime = record.pidStartTime;
+    // The runtime's create, moments before the start (the start itself left no time behind).
+    c.startedAt = record.created;
+    c.exitCode = 0;
+    c.oomKilled = false;
+    c.error = undefined;
+    this.records.update(c);
+    return true;
   }
 
   close(): void {
