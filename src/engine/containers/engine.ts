@@ -374,6 +374,12 @@ export class Engine {
   private async cleanupLocked(id: string, options: { autoRemove: boolean }): Promise<Container | undefined> {
     const c = this.records.get(id);
     if (!c) return undefined;
+    // An rm that died after it marked the container (its lease taken over by this cleanup, which
+    // waited for it: recover() never sees that lease stale) is finished, or it stays 'removing'.
+    if (c.state === 'removing') {
+      await this.removeLocked(c, { volumes: false });
+      return undefined;
+    }
     if (c.state === 'running') {
       const dir = shimDir(this.paths, id);
       let exit = await readExitFile(dir);
