@@ -64,21 +64,45 @@ async function killAfter(e: EngineEnv, delay: number, args: string[]): Promise<v
   await exited;
 }
 
+/**
+ * An engine root of its own; at the end its containers go first and their monitors' exit commands
+ * end before engineEnv removes the root (hooks run in the order they were added), so that nothing
+ * writes into the root while it is being removed.
+ */
+async function recoveryEnv(t: { after: (fn: () => void | Promise<void>) => void }): Promise<EngineEnv> {
+  let env: EngineEnv | undefined;
+  t.after(async () => {
+    if (!env) return;
+    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
+    await eventually(() => processesOf(env!).length === 0, 5000);
+  });
+  env = await engineEnv(t);
+  return env;
+}
+
+/** Processes of this engine root (shims, exit commands), or naming the container `id`. */
+function processesOf(e: EngineEnv, id?: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(e.runroot) || (id && cmdline.includes(id)))
+        found.push(`process ${pid} ${cmdline.replaceAll('\0', ' ')}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** What of this engine root is still on the host: mounts, cgroups, shims, runtime state. */
 function leftovers(e: EngineEnv, id: string): string[] {
   const found: string[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n'))
     if (line.includes(e.root)) found.push(`mount ${line.split(' ')[4]}`);
   for (const dir of cgroupDirsNamed(id)) found.push(`cgroup ${dir}`);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.includes(e.runroot) || cmdline.includes(id))
-        found.push(`process ${pid} ${cmdline.replaceAll('\0', ' ')}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
+  found.push(...processesOf(e, id));
   if (existsSync(path.join(e.runroot, 'runtime', id))) found.push(`runtime state ${id}`);
   if (existsSync(path.join(e.runroot, 'shims', id))) found.push(`monitor dir ${id}`);
   return found;
@@ -112,7 +136,7 @@ function truthful(e: EngineEnv, name: string): string {
 }
 
 test('the CLI killed with -9 at each step: the next command is truthful and rm -f leaves nothing', async (t) => {
-  const e = await engineEnv(t);
+  const e = await recoveryEnv(t);
 
   await t.test('create, killed after the record is written', async () => {
     await killAtStep(e, 'create:inserted', ['create', '--name', 'c-ins', ...STUBBORN]);
@@ -253,7 +277,7 @@ test('the CLI killed with -9 at each step: the next command is truthful and rm -
 });
 
 test('processes killed from the host: the next ps tells the truth', async (t) => {
-  const e = await engineEnv(t);
+  const e = await recoveryEnv(t);
 
   await t.test("the container's process killed with -9: Exited (137), not OOM-killed", async () => {
     const id = ok(e, ['run', '-d', '--name', 'victim', ...STUBBORN]);
