@@ -104,10 +104,13 @@ export async function startContainerProcess(
   c.pidStartTime = created.record.pidStartTime;
   pausePoint('start:created');
   await hooks.beforeStart?.(p.monitor, c);
+  // Taken before the program is released: a program that ends at once (hello-world) is recorded by
+  // its monitor as finished before start() returns, and FinishedAt must not precede StartedAt.
+  const startedAt = new Date().toISOString();
   await engine.runtime.start(c.id);
   pausePoint('start:started');
   c.state = 'running';
-  c.startedAt = new Date().toISOString();
+  c.startedAt = startedAt;
   c.exitCode = 0;
   c.oomKilled = false;
 }
