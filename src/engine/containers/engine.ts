@@ -123,42 +123,56 @@ export class Engine {
 
   /**
    * Finishes or undoes the steps of processes that died holding a container's lease (a CLI killed
-   * during start, stop or rm): what they left (runtime state, monitor, mounts) is released and the
-   * record made true again. Every command runs this first; with no stale lease it is one query.
+   * during create, start, stop or rm): what they left (runtime state, monitor, mounts) is released and
+   * the record made true again. Every command runs this first; with no stale lease it is one query.
+   * A command that was already waiting for the lease when its holder died does the same when it
+   * takes the lease over (see lock()).
    */
   async recover(): Promise<void> {
     for (const { id, op } of this.records.staleLocks(isStaleOwner)) {
-      // A half-made container keeps its 'create' lease until it is undone, so that a recovery
-      // killed in turn still knows to undo it.
-      const creating = op === 'create';
-      await withContainerLock(this.records, id, creating ? 'create' : 'recover', async () => {
-        const c = this.mustGet(id);
-        // A create that died before it finished (no snapshot, volumes or /etc files yet, or only
-        // some): undone, as the failed create would have undone itself.
-        if (creating) return this.discard(c);
-        if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
-        if (c.state === 'running') {
-          const now = await this.refresh(c, { cleanup: false });
-          if (now.state !== 'running' && !(await isMonitorAlive(shimDir(this.paths, id))))
-            await this.cleanupLocked(id, { autoRemove: true });
-          return;
-        }
-        if ((op === 'start' || op === 'restart') && (await this.adoptStarted(c))) return;
-        await this.releaseResources(c);
-      });
+      // Taking the lease over runs recoverLocked. A half-made container keeps its 'create' lease
+      // while it is undone, so that a recovery killed in turn still knows to undo it.
+      await this.lock(id, op === 'create' ? 'create' : 'recover', async () => undefined);
     }
   }
 
+  /** withContainerLock, recovering what a dead holder of the lease left before fn runs. */
+  private lock<T>(id: string, op: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return withContainerLock(this.records, id, op, fn, (deadOp) => this.recoverLocked(id, deadOp));
+  }
+
+  /** What a command that died in step `op` left of container `id` is finished or undone. */
+  private async recoverLocked(id: string, op: string): Promise<void> {
+    const c = this.records.get(id);
+    if (!c) return;
+    // A create that died before it finished (no snapshot, volumes or /etc files yet, or only
+    // some): undone, as the failed create would have undone itself.
+    if (op === 'create') return this.discard(c);
+    if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
+    // A start killed after it released the program: the record follows the run, below.
+    if (op === 'start' || op === 'restart') await this.adoptStarted(c);
+    if (c.state === 'running') {
+      const now = await this.refresh(c, { cleanup: false });
+      if (now.state !== 'running' && !(await isMonitorAlive(shimDir(this.paths, id))))
+        await this.cleanupLocked(id, { autoRemove: true });
+      return;
+    }
+    await this.releaseResources(c);
+  }
+
   /**
-   * A start killed after the runtime started the program but before the record said so: the
-   * container runs as the user asked, so the record follows it rather than the container being
-   * killed to match a record that says 'created'. (Killed before that, the init still waits on its
-   * exec fifo: the start is undone.)
+   * A start killed after the runtime released the program but before the record said so: the
+   * record is made 'running' with the runtime's pid, so that the container runs on as the user
+   * asked (rather than being killed to match a record that says 'created'), or, if it has ended,
+   * its exit is recorded like any other. Killed before the release, the init still waits on its
+   * exec fifo and the start is undone. A no-op for a container the runtime holds nothing of.
    */
-  private async adoptStarted(c: Container): Promise<boolean> {
-    const status = await this.runtime.status(c.id).catch(() => undefined);
-    if (status !== 'running') return false;
-    const record = await this.runtime.store.read(c.id);
+  private async adoptStarted(c: Container): Promise<void> {
+    if (c.state === 'running') return;
+    const record = await this.runtime.store.read(c.id).catch(() => undefined);
+    if (record?.pid === undefined) return;
+    const released = record.started || (await this.runtime.store.status(record)) === 'running';
+    if (!released) return;
     c.state = 'running';
     c.pid = record.pid;
     c.pidStartTime = record.pidStartTime;
@@ -168,7 +182,6 @@ export class Engine {
     c.oomKilled = false;
     c.error = undefined;
     this.records.update(c);
-    return true;
   }
 
   close(): void {
@@ -211,7 +224,7 @@ export class Engine {
     this.records.insert(container);
     // The lease is taken in the same tick as the insert: a create killed while it makes the files
     // leaves a stale 'create' lease, and the next command's recover() undoes it.
-    const made = await withContainerLock(this.records, id, 'create', async () => {
+    const made = await this.lock(id, 'create', async () => {
       pausePoint('create:inserted');
       try {
         await prepared.materialise(container);
@@ -238,7 +251,7 @@ export class Engine {
 
   async start(ref: string, hooks: StartHooks = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'start', () => this.startLocked(id, hooks));
+    const done = await this.lock(id, 'start', () => this.startLocked(id, hooks));
     return done ?? this.gone(ref);
   }
 
@@ -279,7 +292,7 @@ export class Engine {
 
   async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'stop', async () => {
+    const done = await this.lock(id, 'stop', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') await this.stopProcess(c, options);
       return this.cleanupLocked(c.id, { autoRemove: true });
@@ -313,7 +326,7 @@ export class Engine {
    */
   async restart(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'restart', async () => {
+    const done = await this.lock(id, 'restart', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') await this.stopProcess(c, options);
       await this.cleanupLocked(id, { autoRemove: false });
@@ -366,20 +379,12 @@ export class Engine {
    */
   async cleanup(ref: string): Promise<Container | undefined> {
     const existing = this.records.get(ref) ?? this.records.resolve(ref);
-    return withContainerLock(this.records, existing.id, 'cleanup', () =>
-      this.cleanupLocked(existing.id, { autoRemove: true }),
-    );
+    return this.lock(existing.id, 'cleanup', () => this.cleanupLocked(existing.id, { autoRemove: true }));
   }
 
   private async cleanupLocked(id: string, options: { autoRemove: boolean }): Promise<Container | undefined> {
     const c = this.records.get(id);
     if (!c) return undefined;
-    // An rm that died after it marked the container (its lease taken over by this cleanup, which
-    // waited for it: recover() never sees that lease stale) is finished, or it stays 'removing'.
-    if (c.state === 'removing') {
-      await this.removeLocked(c, { volumes: false });
-      return undefined;
-    }
     if (c.state === 'running') {
       const dir = shimDir(this.paths, id);
       let exit = await readExitFile(dir);
@@ -420,7 +425,7 @@ export class Engine {
 
   async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = this.records.resolve(ref).id;
-    await withContainerLock(this.records, id, 'remove', async () => {
+    await this.lock(id, 'remove', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') {
         if (!options.force)
@@ -496,7 +501,7 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     const store = await this.imageStore();
     const rootfs = containerRootfs(this.paths, id);
-    await withContainerLock(this.records, id, 'export', async () => {
+    await this.lock(id, 'export', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       // A stopped container's snapshot is mounted for the copy only.
       const mountedHere = c.state !== 'running';
@@ -541,7 +546,7 @@ export class Engine {
     if (!exit && monitorAlive) return c;
     if (options.cleanup !== false && !monitorAlive) {
       // Nobody will run the exit command: do its work now (if nobody else is at it).
-      const cleaned = await withContainerLock(this.records, c.id, 'cleanup', () =>
+      const cleaned = await this.lock(c.id, 'cleanup', () =>
         this.cleanupLocked(c.id, { autoRemove: true }),
       ).catch(() => undefined);
       if (cleaned) return cleaned;

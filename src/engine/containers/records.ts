@@ -182,16 +182,24 @@ export class ContainerRecords {
     throw notFound(`No such container: ${ref}`);
   }
 
-  /** Takes the row's lease if it is free or held by `isStale`; returns whether it was taken. */
-  tryLock(id: string, owner: string, op: string, isStale: (owner: string) => boolean): boolean | 'gone' {
+  /**
+   * Takes the row's lease if it is free or held by `isStale`; returns whether it was taken, and
+   * when it was taken from a dead holder, the step that holder died in.
+   */
+  tryLock(
+    id: string,
+    owner: string,
+    op: string,
+    isStale: (owner: string) => boolean,
+  ): boolean | 'gone' | { tookOver: string } {
     return inTransaction(this.db, () => {
-      const row = this.db.prepare('SELECT lock_owner FROM containers WHERE id = ?').get(id) as
-        | { lock_owner: string | null }
+      const row = this.db.prepare('SELECT lock_owner, lock_op FROM containers WHERE id = ?').get(id) as
+        | { lock_owner: string | null; lock_op: string | null }
         | undefined;
       if (!row) return 'gone';
       if (row.lock_owner !== null && row.lock_owner !== owner && !isStale(row.lock_owner)) return false;
       this.db.prepare('UPDATE containers SET lock_owner = ?, lock_op = ? WHERE id = ?').run(owner, op, id);
-      return true;
+      return row.lock_owner !== null && row.lock_owner !== owner ? { tookOver: row.lock_op ?? '' } : true;
     });
   }
 
