@@ -180,6 +180,40 @@ test('the CLI killed with -9 at each step: the next command is truthful and rm -
     });
   }
 
+  await t.test('start, killed after the program started, which then ends: its exit is recorded', async () => {
+    const id = ok(e, ['create', '--name', 's-ends', 'busybox', 'sh', '-c', 'sleep 0.3; exit 3']);
+    // The program ends while start is stopped: its monitor's exit command waits for start's lease,
+    // and takes it over when start is killed.
+    await killAtStep(e, 'start:started', ['start', 's-ends'], 1500);
+    assert.ok(
+      await eventually(() => state(e, 's-ends') === 'exited 3 false', 5000),
+      `the run's exit is recorded: ${state(e, 's-ends')}`,
+    );
+    await removeAndCheck(e, 's-ends', id);
+  });
+
+  await t.test(
+    'a stop waiting for the lease of a start that dies takes over and stops the container',
+    async () => {
+      const id = ok(e, ['create', '--name', 's-wait', ...STUBBORN]);
+      const start = spawn(SKIFF, ['start', 's-wait'], {
+        env: { ...e.env, SKIFF_TEST_PAUSE: 'start:started' },
+        stdio: 'ignore',
+      });
+      const startExited = new Promise((resolve) => start.once('exit', resolve));
+      assert.ok(await eventually(() => processState(start.pid!) === 'T', 20_000), 'start paused');
+      const stop = spawn(SKIFF, ['stop', '-t', '1', 's-wait'], { env: e.env, stdio: 'ignore' });
+      const stopped = new Promise<number | null>((resolve) => stop.once('exit', resolve));
+      await sleep(500); // stop is waiting for start's lease by now
+      start.kill('SIGKILL');
+      await startExited;
+      assert.equal(await stopped, 0);
+      // The started container was adopted by stop's takeover, then stopped: SIGKILL after 1 s.
+      assert.equal(state(e, 's-wait'), 'exited 137 false');
+      await removeAndCheck(e, 's-wait', id);
+    },
+  );
+
   await t.test('start, killed after delays', async () => {
     for (const delay of [20, 60, 120, 250]) {
       const name = `s-${delay}`;
