@@ -43,7 +43,7 @@ import {
 import { defaultHostname, resolveUser } from '../spec/index.ts';
 import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
-import { isStaleOwner, withContainerLock } from './lock.ts';
+import { isStaleOwner, selfOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { type Container, ContainerRecords } from './records.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
@@ -221,9 +221,10 @@ export class Engine {
       hostConfig: request.hostConfig,
       mounts: [],
     };
-    this.records.insert(container);
-    // The lease is taken in the same tick as the insert: a create killed while it makes the files
-    // leaves a stale 'create' lease, and the next command's recover() undoes it.
+    // The row is born holding the 'create' lease (taken again just below, by its holder): a create
+    // killed at any point before it finishes leaves a stale 'create' lease, which the next command's
+    // recover() undoes. (A lease taken after the insert left a window with a bare 'created' row.)
+    this.records.insert(container, { owner: selfOwner(), op: 'create' });
     const made = await this.lock(id, 'create', async () => {
       pausePoint('create:inserted');
       try {

@@ -91,12 +91,14 @@ export class ContainerRecords {
     this.db = db;
   }
 
-  insert(c: Container): void {
+  /** Inserts c's row, with its lease already held by `lease` when given (./lock.ts). */
+  insert(c: Container, lease?: { owner: string; op: string }): void {
     try {
       this.db
         .prepare(
-          `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts,
+             lock_owner, lock_op)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           c.id,
@@ -108,6 +110,8 @@ export class ContainerRecords {
           JSON.stringify(c.config),
           JSON.stringify(c.hostConfig),
           JSON.stringify(c.mounts),
+          lease?.owner ?? null,
+          lease?.op ?? null,
         );
     } catch (err) {
       if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
