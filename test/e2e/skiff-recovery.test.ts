@@ -313,35 +313,36 @@ test('the CLI killed with -9 at each step: the next command is truthful and rm -
 test('an attached run killed with -9: the monitor records the exit and cleans up', async (t) => {
   const e = await recoveryEnv(t);
 
+  /** `skiff run` attached to a program of ~1.5 s, killed `delay` ms after the program runs. */
+  async function killRunWhileRunning(name: string, flags: string[], delay: number): Promise<string> {
+    const args = ['run', ...flags, '--name', name, 'busybox', 'sh', '-c', 'sleep 1.5; exit 3'];
+    const child = spawn(SKIFF, args, { env: e.env, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const running = await eventually(
+      () => idOf(e, name) !== undefined && state(e, name).startsWith('running'),
+      10_000,
+    );
+    const id = idOf(e, name);
+    await sleep(delay);
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(running && id, `${name} ran`);
+    return id;
+  }
+
   await t.test('without --rm: the exit code of the container, as if the CLI had stayed', async () => {
-    await killAfter(e, 600, ['run', '--name', 'att', 'busybox', 'sh', '-c', 'sleep 1; exit 3']);
-    const id = idOf(e, 'att');
-    assert.ok(id, 'the container outlived its CLI');
+    const id = await killRunWhileRunning('att', [], 100);
     assert.ok(await eventually(() => state(e, 'att') === 'exited 3 false', 5000), state(e, 'att'));
     await removeAndCheck(e, 'att', id);
   });
 
   await t.test('with --rm: the container removes itself when it ends', async () => {
-    for (const delay of [300, 600, 900]) {
+    for (const delay of [0, 300, 600]) {
       const name = `att-rm-${delay}`;
-      const child = spawn(SKIFF, ['run', '--rm', '--name', name, 'busybox', 'sh', '-c', 'sleep 1; exit 3'], {
-        env: e.env,
-        stdio: 'ignore',
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      let id: string | undefined;
-      // Its id, while it runs (from another command), to look for its leftovers afterwards.
-      await eventually(() => {
-        id = idOf(e, name);
-        return id !== undefined;
-      }, 5000);
-      await sleep(delay);
-      child.kill('SIGKILL');
-      await exited;
-      assert.ok(id, `${name} was created`);
+      const id = await killRunWhileRunning(name, ['--rm'], delay);
       assert.ok(await eventually(() => idOf(e, name) === undefined, 5000), `${name} removed itself`);
-      await eventually(() => leftovers(e, id!).length === 0, 5000);
-      assert.deepEqual(leftovers(e, id!), []);
+      await eventually(() => leftovers(e, id).length === 0, 5000);
+      assert.deepEqual(leftovers(e, id), []);
     }
   });
 });
