@@ -118,6 +118,9 @@ export class Runtime {
       owner: process.getuid?.() === 0 ? 'root' : userInfo().username,
       annotations: spec.annotations ?? {},
       ...(spec.hooks ? { hooks: spec.hooks } : {}),
+      // Named before it is made (record.cgroup is written once all of it exists): a create killed
+      // while it makes the cgroup leaves what delete needs to remove the part it made.
+      ...(spec.linux?.cgroupsPath?.startsWith('/') ? { cgroupsPath: spec.linux.cgroupsPath } : {}),
     };
     let cgroup: Cgroup | undefined;
     let monitor: ChildProcess | undefined;
@@ -260,6 +263,9 @@ export class Runtime {
       const cgroup = loadCgroup(await detectLayout(), record.cgroup);
       await killCgroup(cgroup, 'SIGKILL');
       await destroyCgroup(cgroup);
+    } else if (record.cgroupsPath) {
+      // A create killed while it made the cgroup: no process is in it yet (the shim comes after).
+      await destroyCgroup(loadCgroup(await detectLayout(), record.cgroupsPath));
     }
     removeIntelRdt(record.intelRdt);
     await this.store.remove(id);

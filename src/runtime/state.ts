@@ -36,6 +36,8 @@ export interface ContainerRecord {
   annotations: Record<string, string>;
   /** The container's cgroup in each hierarchy (a relative cgroupsPath depends on the caller's cgroup). */
   cgroup?: CgroupRecord;
+  /** The spec's absolute cgroupsPath, stored before the cgroup is made (see Runtime.create). */
+  cgroupsPath?: string;
   /** Set by `start` (the exec fifo is gone once the init has been released). */
   started?: boolean;
   /** The resctrl group the init joined (linux.intelRdt), and whether create made it. */

@@ -43,10 +43,11 @@ import {
 import { defaultHostname, resolveUser } from '../spec/index.ts';
 import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
-import { isStaleOwner, withContainerLock } from './lock.ts';
+import { isStaleOwner, selfOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { type Container, ContainerRecords } from './records.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
+import { pausePoint } from './test-pause.ts';
 
 export interface EngineOptions {
   root?: string;
@@ -122,23 +123,65 @@ export class Engine {
 
   /**
    * Finishes or undoes the steps of processes that died holding a container's lease (a CLI killed
-   * during start, stop or rm): what they left (runtime state, monitor, mounts) is released and the
-   * record made true again. Every command runs this first; with no stale lease it is one query.
+   * during create, start, stop or rm): what they left (runtime state, monitor, mounts) is released and
+   * the record made true again. Every command runs this first; with no stale lease it is one query.
+   * A command that was already waiting for the lease when its holder died does the same when it
+   * takes the lease over (see lock()).
    */
   async recover(): Promise<void> {
-    for (const id of this.records.staleLocks(isStaleOwner)) {
-      await withContainerLock(this.records, id, 'recover', async () => {
-        const c = this.mustGet(id);
-        if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
-        if (c.state === 'running') {
-          const now = await this.refresh(c, { cleanup: false });
-          if (now.state !== 'running' && !(await isMonitorAlive(shimDir(this.paths, id))))
-            await this.cleanupLocked(id, { autoRemove: true });
-          return;
-        }
-        await this.releaseResources(c);
-      });
+    for (const { id, op } of this.records.staleLocks(isStaleOwner)) {
+      // Taking the lease over runs recoverLocked. A half-made container keeps its 'create' lease
+      // while it is undone, so that a recovery killed in turn still knows to undo it.
+      await this.lock(id, op === 'create' ? 'create' : 'recover', async () => undefined);
     }
+  }
+
+  /** withContainerLock, recovering what a dead holder of the lease left before fn runs. */
+  private lock<T>(id: string, op: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return withContainerLock(this.records, id, op, fn, (deadOp) => this.recoverLocked(id, deadOp));
+  }
+
+  /** What a command that died in step `op` left of container `id` is finished or undone. */
+  private async recoverLocked(id: string, op: string): Promise<void> {
+    const c = this.records.get(id);
+    if (!c) return;
+    // A create that died before it finished (no snapshot, volumes or /etc files yet, or only
+    // some): undone, as the failed create would have undone itself.
+    if (op === 'create') return this.discard(c);
+    if (c.state === 'removing') return this.removeLocked(c, { volumes: false });
+    // A start killed after it released the program: the record follows the run, below.
+    if (op === 'start' || op === 'restart') await this.adoptStarted(c);
+    if (c.state === 'running') {
+      const now = await this.refresh(c, { cleanup: false });
+      if (now.state !== 'running' && !(await isMonitorAlive(shimDir(this.paths, id))))
+        await this.cleanupLocked(id, { autoRemove: true });
+      return;
+    }
+    await this.releaseResources(c);
+  }
+
+  /**
+   * A start killed after the runtime released the program but before the record said so: the
+   * record is made 'running' with the runtime's pid, so that the container runs on as the user
+   * asked (rather than being killed to match a record that says 'created'), or, if it has ended,
+   * its exit is recorded like any other. Killed before the release, the init still waits on its
+   * exec fifo and the start is undone. A no-op for a container the runtime holds nothing of.
+   */
+  private async adoptStarted(c: Container): Promise<void> {
+    if (c.state === 'running') return;
+    const record = await this.runtime.store.read(c.id).catch(() => undefined);
+    if (record?.pid === undefined) return;
+    const released = record.started || (await this.runtime.store.status(record)) === 'running';
+    if (!released) return;
+    c.state = 'running';
+    c.pid = record.pid;
+    c.pidStartTime = record.pidStartTime;
+    // The runtime's create, moments before the start (the start itself left no time behind).
+    c.startedAt = record.created;
+    c.exitCode = 0;
+    c.oomKilled = false;
+    c.error = undefined;
+    this.records.update(c);
   }
 
   close(): void {
@@ -178,17 +221,24 @@ export class Engine {
       hostConfig: request.hostConfig,
       mounts: [],
     };
-    this.records.insert(container);
-    try {
-      await prepared.materialise(container);
-      this.records.update(container);
-    } catch (err) {
-      await this.discard(container).catch((e) =>
-        this.log.error('undoing a failed create', { error: String(e) }),
-      );
-      throw err;
-    }
-    return container;
+    // The row is born holding the 'create' lease (taken again just below, by its holder): a create
+    // killed at any point before it finishes leaves a stale 'create' lease, which the next command's
+    // recover() undoes. (A lease taken after the insert left a window with a bare 'created' row.)
+    this.records.insert(container, { owner: selfOwner(), op: 'create' });
+    const made = await this.lock(id, 'create', async () => {
+      pausePoint('create:inserted');
+      try {
+        await prepared.materialise(container);
+        this.records.update(container);
+      } catch (err) {
+        await this.discard(container).catch((e) =>
+          this.log.error('undoing a failed create', { error: String(e) }),
+        );
+        throw err;
+      }
+      return container;
+    });
+    return made ?? this.gone(id);
   }
 
   private freeName(): string {
@@ -202,7 +252,7 @@ export class Engine {
 
   async start(ref: string, hooks: StartHooks = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'start', () => this.startLocked(id, hooks));
+    const done = await this.lock(id, 'start', () => this.startLocked(id, hooks));
     return done ?? this.gone(ref);
   }
 
@@ -243,7 +293,7 @@ export class Engine {
 
   async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'stop', async () => {
+    const done = await this.lock(id, 'stop', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') await this.stopProcess(c, options);
       return this.cleanupLocked(c.id, { autoRemove: true });
@@ -255,8 +305,10 @@ export class Engine {
     const signal = parseSignal(options.signal ?? c.config.StopSignal ?? 'SIGTERM');
     const timeoutS = options.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
     await this.signal(c, signal);
+    pausePoint('stop:signalled');
     if (timeoutS >= 0 && (await this.waitExited(c, timeoutS * 1000))) return;
     await this.signal(c, 'SIGKILL');
+    pausePoint('stop:killed');
     if (!(await this.waitExited(c, KILL_WAIT_MS)))
       throw failedPrecondition(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`);
   }
@@ -275,10 +327,11 @@ export class Engine {
    */
   async restart(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
-    const done = await withContainerLock(this.records, id, 'restart', async () => {
+    const done = await this.lock(id, 'restart', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') await this.stopProcess(c, options);
       await this.cleanupLocked(id, { autoRemove: false });
+      pausePoint('restart:stopped');
       // RestartCount counts restart-policy restarts only, as docker's; a manual restart is not one.
       return this.startLocked(id, {});
     });
@@ -327,9 +380,7 @@ export class Engine {
    */
   async cleanup(ref: string): Promise<Container | undefined> {
     const existing = this.records.get(ref) ?? this.records.resolve(ref);
-    return withContainerLock(this.records, existing.id, 'cleanup', () =>
-      this.cleanupLocked(existing.id, { autoRemove: true }),
-    );
+    return this.lock(existing.id, 'cleanup', () => this.cleanupLocked(existing.id, { autoRemove: true }));
   }
 
   private async cleanupLocked(id: string, options: { autoRemove: boolean }): Promise<Container | undefined> {
@@ -375,7 +426,7 @@ export class Engine {
 
   async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = this.records.resolve(ref).id;
-    await withContainerLock(this.records, id, 'remove', async () => {
+    await this.lock(id, 'remove', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       if (c.state === 'running') {
         if (!options.force)
@@ -383,6 +434,7 @@ export class Engine {
             `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
           );
         await this.signal(c, 'SIGKILL');
+        pausePoint('rm:killed');
         if (!(await this.waitExited(c, KILL_WAIT_MS)))
           throw failedPrecondition(`container ${c.id.slice(0, 12)} did not die after SIGKILL`);
         await this.cleanupLocked(c.id, { autoRemove: false });
@@ -394,6 +446,7 @@ export class Engine {
   private async removeLocked(c: Container, options: { volumes?: boolean }): Promise<void> {
     c.state = 'removing';
     this.records.update(c);
+    pausePoint('rm:removing');
     await this.releaseResources(c);
     await this.snapshotter()
       .remove(c.id)
@@ -449,7 +502,7 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     const store = await this.imageStore();
     const rootfs = containerRootfs(this.paths, id);
-    await withContainerLock(this.records, id, 'export', async () => {
+    await this.lock(id, 'export', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       // A stopped container's snapshot is mounted for the copy only.
       const mountedHere = c.state !== 'running';
@@ -494,7 +547,7 @@ export class Engine {
     if (!exit && monitorAlive) return c;
     if (options.cleanup !== false && !monitorAlive) {
       // Nobody will run the exit command: do its work now (if nobody else is at it).
-      const cleaned = await withContainerLock(this.records, c.id, 'cleanup', () =>
+      const cleaned = await this.lock(c.id, 'cleanup', () =>
         this.cleanupLocked(c.id, { autoRemove: true }),
       ).catch(() => undefined);
       if (cleaned) return cleaned;

@@ -30,20 +30,24 @@ export function isStaleOwner(owner: string): boolean {
 
 /**
  * Runs fn holding the container's lease. Returns undefined without running fn when the container
- * disappeared while we waited (someone else removed it).
+ * disappeared while we waited (someone else removed it). A lease taken over from a holder that died
+ * (in step `deadOp`) is first handed to `recover`, which finishes or undoes what that step left.
  */
 export async function withContainerLock<T>(
   records: ContainerRecords,
   id: string,
   op: string,
   fn: () => Promise<T>,
+  recover?: (deadOp: string) => Promise<void>,
 ): Promise<T | undefined> {
   const owner = selfOwner();
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   let delay = 5;
+  let deadOp: string | undefined;
   for (;;) {
     const taken = records.tryLock(id, owner, op, isStaleOwner);
     if (taken === 'gone') return undefined;
+    if (typeof taken === 'object') deadOp = taken.tookOver;
     if (taken) break;
     if (Date.now() > deadline)
       throw failedPrecondition(`container ${id.slice(0, 12)} is busy with another operation; try again`);
@@ -51,6 +55,10 @@ export async function withContainerLock<T>(
     delay = Math.min(delay * 2, 100);
   }
   try {
+    if (deadOp !== undefined && recover) {
+      await recover(deadOp);
+      if (!records.get(id)) return undefined;
+    }
     return await fn();
   } finally {
     records.unlock(id, owner);

@@ -91,12 +91,14 @@ export class ContainerRecords {
     this.db = db;
   }
 
-  insert(c: Container): void {
+  /** Inserts c's row, with its lease already held by `lease` when given (./lock.ts). */
+  insert(c: Container, lease?: { owner: string; op: string }): void {
     try {
       this.db
         .prepare(
-          `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO containers (id, name, image, image_id, created, state, config, host_config, mounts,
+             lock_owner, lock_op)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           c.id,
@@ -108,6 +110,8 @@ export class ContainerRecords {
           JSON.stringify(c.config),
           JSON.stringify(c.hostConfig),
           JSON.stringify(c.mounts),
+          lease?.owner ?? null,
+          lease?.op ?? null,
         );
     } catch (err) {
       if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
@@ -182,16 +186,24 @@ export class ContainerRecords {
     throw notFound(`No such container: ${ref}`);
   }
 
-  /** Takes the row's lease if it is free or held by `isStale`; returns whether it was taken. */
-  tryLock(id: string, owner: string, op: string, isStale: (owner: string) => boolean): boolean | 'gone' {
+  /**
+   * Takes the row's lease if it is free or held by `isStale`; returns whether it was taken, and
+   * when it was taken from a dead holder, the step that holder died in.
+   */
+  tryLock(
+    id: string,
+    owner: string,
+    op: string,
+    isStale: (owner: string) => boolean,
+  ): boolean | 'gone' | { tookOver: string } {
     return inTransaction(this.db, () => {
-      const row = this.db.prepare('SELECT lock_owner FROM containers WHERE id = ?').get(id) as
-        | { lock_owner: string | null }
+      const row = this.db.prepare('SELECT lock_owner, lock_op FROM containers WHERE id = ?').get(id) as
+        | { lock_owner: string | null; lock_op: string | null }
         | undefined;
       if (!row) return 'gone';
       if (row.lock_owner !== null && row.lock_owner !== owner && !isStale(row.lock_owner)) return false;
       this.db.prepare('UPDATE containers SET lock_owner = ?, lock_op = ? WHERE id = ?').run(owner, op, id);
-      return true;
+      return row.lock_owner !== null && row.lock_owner !== owner ? { tookOver: row.lock_op ?? '' } : true;
     });
   }
 
@@ -208,15 +220,16 @@ export class ContainerRecords {
     return users;
   }
 
-  /** Containers whose lease is held by a process that is gone. */
-  staleLocks(isStale: (owner: string) => boolean): string[] {
+  /** Containers whose lease is held by a process that is gone, with the step it died in. */
+  staleLocks(isStale: (owner: string) => boolean): { id: string; op: string }[] {
     const rows = this.db
-      .prepare('SELECT id, lock_owner FROM containers WHERE lock_owner IS NOT NULL')
+      .prepare('SELECT id, lock_owner, lock_op FROM containers WHERE lock_owner IS NOT NULL')
       .all() as {
       id: string;
       lock_owner: string;
+      lock_op: string | null;
     }[];
-    return rows.filter((r) => isStale(r.lock_owner)).map((r) => r.id);
+    return rows.filter((r) => isStale(r.lock_owner)).map((r) => ({ id: r.id, op: r.lock_op ?? '' }));
   }
 
   unlock(id: string, owner: string): void {

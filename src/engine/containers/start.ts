@@ -23,6 +23,7 @@ import type { CreateRequest, Engine, StartHooks } from './engine.ts';
 import { mountRootfs } from './engine.ts';
 import { findImage, imageRuntimeConfig } from './images.ts';
 import type { Container } from './records.ts';
+import { pausePoint } from './test-pause.ts';
 
 export interface PreparedContainer {
   imageId: string;
@@ -101,10 +102,15 @@ export async function startContainerProcess(
   const created = await engine.runtime.create(options);
   c.pid = created.record.pid;
   c.pidStartTime = created.record.pidStartTime;
+  pausePoint('start:created');
   await hooks.beforeStart?.(p.monitor, c);
+  // Taken before the program is released: a program that ends at once (hello-world) is recorded by
+  // its monitor as finished before start() returns, and FinishedAt must not precede StartedAt.
+  const startedAt = new Date().toISOString();
   await engine.runtime.start(c.id);
+  pausePoint('start:started');
   c.state = 'running';
-  c.startedAt = new Date().toISOString();
+  c.startedAt = startedAt;
   c.exitCode = 0;
   c.oomKilled = false;
 }
