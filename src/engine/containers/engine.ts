@@ -557,7 +557,8 @@ export async function unmountRootfs(rootfs: string): Promise<void> {
   while (count-- > 0) await unmountSnapshot(rootfs);
 }
 
-function mountCount(target: string): number {
+/** How many mounts have `target` as their mount point (in this process's mount namespace). */
+export function mountCount(target: string): number {
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');
