@@ -104,9 +104,11 @@ export async function startContainerProcess(
   c.pid = created.record.pid;
   c.pidStartTime = created.record.pidStartTime;
   await hooks.beforeStart?.(p.monitor, c);
+  // Taken before the start: a program that ends at once may be recorded finished before start returns.
+  const startedAt = new Date().toISOString();
   await engine.runtime.start(c.id);
   c.state = 'running';
-  c.startedAt = new Date().toISOString();
+  c.startedAt = startedAt;
   c.exitCode = 0;
   c.oomKilled = false;
 }
