@@ -64,6 +64,7 @@ static const step_fn steps[] = {
 	[OP_SELINUX_MOUNT_LABEL] = step_selinux_mount_label,
 	[OP_TERMINAL] = step_terminal,
 	[OP_REAPER] = step_reaper,
+	[OP_MKDIR_CWD] = step_mkdir_cwd,
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "report.h"
 #include "relay.h"
+#include "rootfs-mounts.h"
 #include "seccomp-cache.h"
 #include "terminal.h"
 
@@ -41,7 +42,8 @@ static noreturn void usage(const char *why)
 {
 	fprintf(stderr, "skiff-shim: %s\nusage: skiff-shim create|exec --plan FILE --sync-fd N [--foreground]\n"
 			"       skiff-shim create --plan FILE --sync-fd N --monitor DIR [--log FILE] [--log-max-size BYTES]\n"
-			"              [--log-max-files N] [--stdin] [--oom-file PATH] [--exit-command PATH [--exit-command-arg ARG]...]\n"
+			"              [--log-max-files N] [--stdin] [--oom-file PATH] [--unmount PATH]\n"
+			"              [--exit-command PATH [--exit-command-arg ARG]...]\n"
 			"       skiff-shim --version\n",
 		why);
 	exit(2);
@@ -103,6 +105,8 @@ static bool parse_monitor_arg(struct options *o, int argc, char **argv, int *i)
 		m->stdin_pipe = true;
 	else if (strcmp(a, "--oom-file") == 0 && has_value)
 		m->oom_file = argv[++*i];
+	else if (strcmp(a, "--unmount") == 0 && has_value)
+		m->unmount = argv[++*i];
 	else if (strcmp(a, "--exit-command") == 0 && has_value) {
 		m->exit_command = argv[++*i];
 		exit_args[0] = m->exit_command;
@@ -135,9 +139,9 @@ static struct options parse_args(int argc, char **argv)
 	if (o.monitor.exit_command == NULL && o.monitor.exit_args)
 		o.monitor.exit_args[0] = NULL;
 	if ((o.monitor.log || o.monitor.stdin_pipe || o.monitor.oom_file || o.monitor.exit_command ||
-	     o.monitor.log_max_size || o.monitor.log_max_files) &&
+	     o.monitor.log_max_size || o.monitor.log_max_files || o.monitor.unmount) &&
 	    !o.monitor.dir)
-		usage("--log, --stdin, --oom-file and --exit-command need --monitor");
+		usage("--log, --stdin, --oom-file, --unmount and --exit-command need --monitor");
 	if (o.monitor.dir && (o.foreground || o.mode != PLAN_CREATE))
 		usage("--monitor is for `create` and excludes --foreground (it stays in the foreground itself)");
 	if (o.monitor.exit_args && o.monitor.exit_args[1] && !o.monitor.exit_command)
@@ -272,6 +276,8 @@ static void block_signals(sigset_t *waited, sigset_t *old)
 	sigprocmask(SIG_BLOCK, waited, old);
 }
 
+static int launch(const struct options *o, struct plan *plan, int fifofd);
+
 static int create(const struct options *o, struct plan *plan)
 {
 	if (plan_load(o->plan, plan, o->mode) < 0 || check_preserved_fds(plan) < 0)
@@ -291,7 +297,25 @@ static int create(const struct options *o, struct plan *plan)
 		return report_failure(), 1;
 	/* Before the fork: the init, a clone, finds the compiled filters in its memory. */
 	seccomp_prepare(plan);
+	if (host_mounts_planned(plan) && !o->monitor.dir) {
+		report_step("host-mount", -1);
+		return failf(EINVAL, "parse", o->plan, "`host-mount` needs --monitor: it unmounts them when the create fails"),
+		       report_failure(), 1;
+	}
+	/* In the host's mount namespace, before the init exists; a create that fails leaves none. */
+	if (host_mounts_perform(plan) < 0)
+		return host_mounts_undo(), report_failure(), 1;
+	int rc = launch(o, plan, fifofd);
+	if (rc != 0)
+		host_mounts_undo();
+	else
+		host_mounts_forget();
+	return rc;
+}
 
+/* The fork of the intermediate and what the parent is then: monitor, foreground, or nothing. */
+static int launch(const struct options *o, struct plan *plan, int fifofd)
+{
 	report_step("shim", -1);
 	sigset_t waited, old;
 	sigprocmask(SIG_SETMASK, NULL, &old);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host-mount.h"
 #include "monitor.h"
 
 /* The `oom_kill N` line of cgroup v1 memory.oom_control or v2 memory.events: N > 0 means killed. */
@@ -72,4 +73,14 @@ void monitor_exit_command(const char *path, const char **argv)
 	signal(SIGINT, SIG_DFL);
 	execv(path, (char *const *)argv);
 	_exit(127);
+}
+
+/* Overlay is one mount; a few more attempts cover a bind stacked on it. MNT_DETACH: never blocks. */
+#define UNMOUNT_MAX 4
+
+void monitor_unmount(const char *path)
+{
+	if (host_unmount(path, UNMOUNT_MAX) < 0)
+		fprintf(stderr, "skiff-shim monitor: umount2 `%s`: %s (%s)\n", path,
+			strerrorname_np(errno) ? strerrorname_np(errno) : "E?", strerror(errno));
 }

@@ -633,6 +633,9 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		if (drained && !exited) {
 			jsonlog_flush(1);
 			jsonlog_flush(2);
+			/* Before the record: whoever sees the exit may take the rootfs for gone (rm, export). */
+			if (opts->unmount)
+				monitor_unmount(opts->unmount);
 			record_exit(ch.init_status);
 			exited_at = now_ms();
 		}

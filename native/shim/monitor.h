@@ -19,6 +19,7 @@ struct monitor_options {
 	unsigned int log_max_files; /* >= 1 */
 	bool stdin_pipe;
 	const char *oom_file;
+	const char *unmount; /* unmounted after the exit, before the exit record (--unmount) */
 	const char *exit_command;
 	const char **exit_args; /* NULL-terminated, argv[0] first */
 };
@@ -44,5 +45,7 @@ void jsonlog_time(char *buf, size_t size);
 /* monitor-exit.c: the exit record and the exit command. */
 int monitor_write_exit(const char *dir, int status, const char *oom_file, char *json, size_t size);
 void monitor_exit_command(const char *path, const char **argv);
+/* --unmount: the container's rootfs, once nothing of the container runs; failures only logged. */
+void monitor_unmount(const char *path);
 
 #endif

@@ -46,6 +46,7 @@ static const struct op_spec op_specs[] = {
 	{ "console-socket", OP_CONSOLE_SOCKET, "s", false },
 	{ "console-relay", OP_CONSOLE_RELAY, "", false },
 	{ "seccomp-cache", OP_SECCOMP_CACHE, "s", false },
+	{ "host-mount", OP_HOST_MOUNT, "sssuss", false },
 	{ "become-root", OP_BECOME_ROOT, "", false },
 	{ "oom-score-adj", OP_OOM_SCORE_ADJ, "i", false },
 	{ "hostname", OP_HOSTNAME, "s", false },
@@ -88,6 +89,7 @@ static const struct op_spec op_specs[] = {
 	{ "selinux-mount-label", OP_SELINUX_MOUNT_LABEL, "s", false },
 	{ "terminal", OP_TERMINAL, "wwwws", false },
 	{ "reaper", OP_REAPER, "", false },
+	{ "mkdir-cwd", OP_MKDIR_CWD, "s", true },
 };
 
 bool op_is_step(enum op op)
@@ -428,6 +430,9 @@ static int check_order(struct plan *plan)
 	/* An exec'd process joins a container that runs already: there is no start to wait for. */
 	if (plan->mode == PLAN_EXEC && (plan->fifo || plan->clone_flags || plan->uidmap || plan->gidmap || plan->timens))
 		return invalid(plan, "%s", "an exec plan joins namespaces: no `fifo`, new namespaces or id maps");
+	for (size_t i = 0; plan->mode == PLAN_EXEC && i < plan->nrecords; i++)
+		if (plan->records[i].op == OP_HOST_MOUNT)
+			return invalid(plan, "%s", "an exec plan mounts nothing on the host: no `host-mount`");
 	bool terminal = false;
 	for (size_t i = 0; i < plan->nrecords; i++)
 		terminal |= plan->records[i].op == OP_TERMINAL;

@@ -22,6 +22,7 @@ enum op {
 	OP_CONSOLE_SOCKET,
 	OP_CONSOLE_RELAY,
 	OP_SECCOMP_CACHE,
+	OP_HOST_MOUNT, /* rootfs-mounts.c */
 	/* init steps */
 	OP_BECOME_ROOT,
 	OP_OOM_SCORE_ADJ,
@@ -66,6 +67,7 @@ enum op {
 	OP_SELINUX_MOUNT_LABEL,
 	OP_TERMINAL,
 	OP_REAPER,
+	OP_MKDIR_CWD, /* rootfs.c */
 };
 
 enum create_kind { CREATE_NONE, CREATE_DIR, CREATE_FILE };

@@ -435,3 +435,53 @@ int step_pivot(struct init_ctx *ctx, const struct record *r)
 {
 	return r->pivot == PIVOT_ROOT ? pivot_root_into(ctx->rootfd) : move_into(ctx->rootfd);
 }
+
+/* The first component of path that exists and is not a directory (in `shown`); false when none. */
+static bool find_non_directory(int rootfd, const char *path, char shown[PATH_MAX])
+{
+	size_t len = strlen(path);
+	for (size_t end = 1; end <= len; end++) {
+		if (end < len && path[end] != '/')
+			continue;
+		memcpy(shown, path, end);
+		shown[end] = '\0';
+		int fd = open_in_root(rootfd, shown, O_PATH);
+		if (fd == -ENOENT)
+			return false; /* the rest is to be made */
+		if (fd < 0)
+			continue;
+		struct stat st;
+		bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+		close(fd);
+		if (!dir)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * dockerd's SetupWorkingDirectory, in the container: the working directory the image lacks is made
+ * (mode 0755, as root) inside the rootfs, after the mounts, so that it is made where the process
+ * will see it (in a volume mounted there, say).
+ */
+int step_mkdir_cwd(struct init_ctx *ctx, const struct record *r)
+{
+	const char *path = r->argv[0];
+	char shown[PATH_MAX];
+	if (strlen(path) >= sizeof shown)
+		return fail(ENAMETOOLONG, "mkdirat", path);
+	if (find_non_directory(ctx->rootfd, path, shown))
+		return failf(ENOTDIR, "mkdirat", shown, "cannot create the working directory `%s`: `%s` is not a directory",
+			     path, shown);
+	int fd = open_or_create(ctx->rootfd, path, CREATE_DIR);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int rc = 0;
+	if (fstat(fd, &st) < 0)
+		rc = fail(errno, "fstat", path);
+	else if (!S_ISDIR(st.st_mode)) /* a symlink to a file, or a race */
+		rc = failf(ENOTDIR, "mkdirat", path, "the working directory `%s` is not a directory", path);
+	close(fd);
+	return rc;
+}

@@ -17,5 +17,6 @@ int step_readonly(struct init_ctx *ctx, const struct record *r);
 int step_sysctl(struct init_ctx *ctx, const struct record *r);
 int step_remount_root(struct init_ctx *ctx, const struct record *r);
 int step_pivot(struct init_ctx *ctx, const struct record *r);
+int step_mkdir_cwd(struct init_ctx *ctx, const struct record *r);
 
 #endif

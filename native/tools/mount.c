@@ -6,7 +6,8 @@
  *   skiff-mount umount TARGET
  *
  * FLAGS is the decimal MS_* mask; DATA and CWD may be empty. CWD is where relative lowerdirs are
- * resolved (overlay's short links). TARGET is opened O_PATH|O_NOFOLLOW first and the mount goes onto
+ * resolved (overlay's short links). The mount is ../shim/host-mount.c, which the shim's `host-mount`
+ * record performs too. TARGET is opened O_PATH|O_NOFOLLOW first and the mount goes onto
  * /proc/self/fd/N, so a symlink swapped in at TARGET cannot redirect it. A read-only bind is a bind
  * followed by a read-only remount (the kernel ignores MS_RDONLY on the first call). On failure: one
  * line naming the operation, the path and the errno, exit status 1.
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
+
+#include "../shim/host-mount.h"
 
 static int fail(const char *op, const char *path)
 {
@@ -37,32 +40,9 @@ static int do_mount(char **argv)
 		fprintf(stderr, "skiff-mount: FLAGS `%s` is not a number\n", argv[5]);
 		return 2;
 	}
-	if (*cwd && chdir(cwd) < 0)
-		return fail("chdir", cwd);
-	int fd = open(target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return fail("open", target);
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	if (flags & MS_BIND) {
-		if (mount(source, proc, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
-			return fail("mount", target);
-		unsigned long remount = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-		/* Reopened, the fd is the new mount's root: the remount acts on it, not on a path again. */
-		int bound = open(target, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (bound < 0)
-			return fail("open", target);
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", bound);
-		if (remount && mount(NULL, proc, NULL, MS_REMOUNT | MS_BIND | remount, NULL) < 0) {
-			int err = errno;
-			umount2(proc, MNT_DETACH);
-			errno = err;
-			return fail("remount", target);
-		}
-		return 0;
-	}
-	if (mount(source, proc, type, flags, *data ? data : NULL) < 0)
-		return fail("mount", target);
+	const char *op = "mount";
+	if (host_mount(target, type, source, flags, data, cwd, &op) < 0)
+		return fail(op, strcmp(op, "chdir") == 0 ? cwd : target);
 	return 0;
 }
 

@@ -38,9 +38,10 @@ import {
   execProcess,
 } from './exec.ts';
 import { createRuntimeHooks, hookState, runHooksWarning } from './hooks.ts';
+import { unmountQuietly } from './host-unmount.ts';
 import { type MonitorOptions, monitorArgs, oomFileOf } from './monitor.ts';
 import { thawContainer } from './operations.ts';
-import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC } from './plan/index.ts';
+import { checkIntelRdt, compilePlan, encodePlan, HOOKS_SYNC, type RootfsMount } from './plan/index.ts';
 import { joinIntelRdt, removeIntelRdt } from './resctrl.ts';
 import { seccompCacheDir } from './seccomp-cache.ts';
 import { type ContainerStdio, launchShim } from './shim.ts';
@@ -74,6 +75,13 @@ export interface CreateOptions {
    * returns once the container is created and the shim lives on (src/runtime/monitor.ts).
    */
   monitor?: MonitorOptions;
+  /**
+   * The rootfs as mount specs (`mount -t TYPE SOURCE root.path -o OPTIONS`, in `cwd` when set) that
+   * the shim mounts on root.path in the host's mount namespace, in order, before the init exists
+   * (PLAN.md `host-mount`); needs `monitor`. A failed create leaves nothing mounted; unmounting after
+   * the exit is the monitor's `unmount` or the caller's.
+   */
+  rootfsMounts?: readonly RootfsMount[];
 }
 
 export interface CreatedContainer {
@@ -106,6 +114,7 @@ export class Runtime {
 
   async create(options: CreateOptions): Promise<CreatedContainer> {
     if (options.monitor) checkMonitorOptions(options);
+    checkRootfsMounts(options);
     const bundle = path.resolve(options.bundle ?? '.');
     const spec = options.spec ?? (await loadSpec(bundle));
     const dir = await this.store.reserve(options.id);
@@ -152,6 +161,7 @@ export class Runtime {
         containerId: options.id,
         isDirectory,
         seccompCache: seccompCacheDir(this.store.root, spec),
+        rootfsMounts: options.rootfsMounts,
       });
       const planFile = path.join(dir, 'plan');
       await writeFileAtomic(planFile, encodePlan(plan));
@@ -180,6 +190,9 @@ export class Runtime {
       // First the monitor: a create that failed is no exit to record and no cleanup to run.
       monitor?.kill('SIGKILL');
       await this.discard(record, cgroup);
+      // Killed after a launch that succeeded, the monitor cannot undo the shim's `host-mount`s.
+      if (monitor && options.rootfsMounts?.length)
+        await unmountQuietly(record.rootfs, options.rootfsMounts.length);
       throw err;
     }
   }
@@ -417,4 +430,12 @@ function checkMonitorOptions(options: CreateOptions): void {
     }
   }
   monitorArgs(options.monitor!, undefined); // checks the numbers and the exit command up front
+}
+
+/** The shim undoes its `host-mount`s only as a monitor, which sees the whole create through. */
+function checkRootfsMounts(options: CreateOptions): void {
+  if (options.rootfsMounts?.length && !options.monitor)
+    throw invalidArgument(
+      'create: rootfsMounts needs monitor (the monitor unmounts them when the create fails)',
+    );
 }

@@ -23,6 +23,11 @@ export interface MonitorOptions {
   oomFile?: string | 'auto';
   /** Run (own session, stdio /dev/null) after the exit is recorded, unless a client claimed cleanup. */
   exitCommand?: string[];
+  /**
+   * Unmounted (detached) by the monitor once the container exited and its output is drained, before
+   * the exit is recorded: the rootfs that `CreateOptions.rootfsMounts` mounted. Failures are not fatal.
+   */
+  unmount?: string;
 }
 
 /** The shim's command-line options for `monitor` (with oomFile already resolved to a path). */
@@ -35,6 +40,11 @@ export function monitorArgs(monitor: MonitorOptions, oomFile: string | undefined
     args.push('--log-max-files', String(count(monitor.logMaxFiles, 'logMaxFiles', 1)));
   if (monitor.stdin) args.push('--stdin');
   if (oomFile !== undefined) args.push('--oom-file', oomFile);
+  if (monitor.unmount !== undefined) {
+    if (!monitor.unmount.startsWith('/'))
+      throw invalidArgument(`monitor.unmount: \`${monitor.unmount}\` must be an absolute path`);
+    args.push('--unmount', monitor.unmount);
+  }
   const [command, ...rest] = monitor.exitCommand ?? [];
   if (monitor.exitCommand && !command)
     throw invalidArgument('monitor.exitCommand: needs at least the program');

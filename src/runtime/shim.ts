@@ -112,6 +112,8 @@ export async function launchShim(options: ShimOptions): Promise<LaunchedShim> {
   }
   if (failure) {
     if (pid !== undefined) killQuietly(pid);
+    // A monitor ends on its own once the init is gone, undoing its `host-mount`s; it is given time.
+    if (monitor) await exitedWithin(exited, MONITOR_FAILURE_EXIT_MS);
     if (options.foreground || monitor) child.kill('SIGKILL');
     throw failure;
   }
@@ -159,6 +161,18 @@ export function withErrnoName(text: string, errno: string | undefined): string {
   const colon = text.lastIndexOf(': ');
   if (colon < 0) return `${text} (${errno})`;
   return `${text.slice(0, colon)}: ${errno} (${text.slice(colon + 2)})`;
+}
+
+/** How long a monitor whose create failed may take to undo its mounts and exit before it is killed. */
+const MONITOR_FAILURE_EXIT_MS = 3000;
+
+async function exitedWithin(exited: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([exited, timeout]);
+  clearTimeout(timer);
 }
 
 function killQuietly(pid: number): void {

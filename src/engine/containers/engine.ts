@@ -419,7 +419,8 @@ export class Engine {
       if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
     }
     await unmountRootfs(containerRootfs(this.paths, c.id));
-    await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true });
+    // A monitor still ending (the init was just killed) may write its exit record in the meantime.
+    await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
 
   // ---- remove -------------------------------------------------------------------------------
@@ -607,10 +608,19 @@ async function isMonitorAlive(dir: string): Promise<boolean> {
 /** Unmounts the rootfs if it is mounted (every layer of it). */
 export async function unmountRootfs(rootfs: string): Promise<void> {
   let count = mountCount(rootfs);
-  while (count-- > 0) await unmountSnapshot(rootfs);
+  while (count-- > 0) {
+    try {
+      await unmountSnapshot(rootfs);
+    } catch (err) {
+      // The monitor unmounts it too once the container exited (--unmount): gone is what was wanted.
+      if (mountCount(rootfs) === 0) return;
+      throw err;
+    }
+  }
 }
 
-function mountCount(target: string): number {
+/** How many mounts have `target` as their mount point (in this process's mount namespace). */
+export function mountCount(target: string): number {
   let text: string;
   try {
     text = readFileSync('/proc/self/mountinfo', 'utf8');

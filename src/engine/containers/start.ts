@@ -1,28 +1,28 @@
 /**
  * The two halves of a container's making: `prepareContainer` at create (image, merged config,
- * snapshot, volumes, the /etc files) and `startContainerProcess` at each start (rootfs mount, volume
- * copy-up, the OCI bundle, the runtime's create under a monitor, then start).
+ * snapshot, volumes, the /etc files) and `startContainerProcess` at each start (the rootfs — mounted
+ * by the shim, or first by the engine for a volume copy-up (./rootfs.ts) —, the OCI bundle, the
+ * runtime's create under a monitor, then start).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, writeFileAtomic } from '../../common/index.ts';
 import { prepareRootfs } from '../../image/index.ts';
+import { CREATE_CWD_ANNOTATION } from '../../runtime/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
-import { copyUpVolumes, resolveMounts } from '../mounts.ts';
+import { resolveMounts } from '../mounts.ts';
 import {
   buildSpec,
-  createWorkingDir,
   logOptions,
   mergeImageConfig,
-  resolveUser,
   validateContainerConfig,
   validateHostConfig,
 } from '../spec/index.ts';
 import type { CreateRequest, Engine, StartHooks } from './engine.ts';
-import { mountRootfs } from './engine.ts';
 import { findImage, imageRuntimeConfig } from './images.ts';
 import type { Container } from './records.ts';
+import { prepareStartRootfs } from './rootfs.ts';
 import { pausePoint } from './test-pause.ts';
 
 export interface PreparedContainer {
@@ -69,9 +69,7 @@ export async function startContainerProcess(
   hooks: StartHooks,
 ): Promise<void> {
   const p = engine.paths_(c);
-  await mountRootfs(await engine.snapshotter().mounts(c.id), p.rootfs);
-  await copyUpVolumes(engine.volumes, c.mounts, p.rootfs);
-  createWorkingDir(p.rootfs, c.config.WorkingDir);
+  const rootfs = await prepareStartRootfs(engine, c, p.rootfs);
   const spec = buildSpec({
     id: c.id,
     config: c.config,
@@ -83,8 +81,10 @@ export async function startContainerProcess(
       hosts: path.join(p.dir, 'hosts'),
       resolvConf: path.join(p.dir, 'resolv.conf'),
     },
-    user: await resolveUser(p.rootfs, c.config.User ?? ''),
+    user: rootfs.user,
   });
+  // The shim mounts the rootfs: a missing WorkingDir is made by the container's init (PLAN.md mkdir-cwd).
+  if (rootfs.shimMounts) spec.annotations = { ...spec.annotations, [CREATE_CWD_ANNOTATION]: 'true' };
   await writeFileAtomic(path.join(p.dir, 'config.json'), JSON.stringify(spec));
   await fs.mkdir(p.monitor, { recursive: true, mode: 0o700 });
   const options = {
@@ -97,7 +97,9 @@ export async function startContainerProcess(
       stdin: c.config.OpenStdin ?? false,
       oomFile: 'auto',
       exitCommand,
+      ...(rootfs.shimMounts ? { unmount: p.rootfs } : {}),
     },
+    ...(rootfs.shimMounts ? { rootfsMounts: rootfs.shimMounts } : {}),
   };
   const created = await engine.runtime.create(options);
   c.pid = created.record.pid;

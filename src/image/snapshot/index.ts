@@ -6,4 +6,5 @@
 export { mountArguments, mountSnapshot, unmountSnapshot } from './mount.ts';
 export { copyLayer, NativeSnapshotter } from './native.ts';
 export { MAX_OVERLAY_LAYERS, type MountSpec, OverlaySnapshotter, type SnapshotKind } from './overlay.ts';
+export { readSnapshotFile, type SnapshotFile } from './read-file.ts';
 export { createSnapshotter, type Snapshotter, type SnapshotterName } from './select.ts';

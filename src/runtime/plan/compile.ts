@@ -2,6 +2,7 @@ import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import type { Device, IdMapping, Linux, Mount, Spec } from '../../oci/index.ts';
 import { hookSteps } from './hooks.ts';
+import { hostMounts, type RootfsMount } from './host-mounts.ts';
 import { withMountLabel } from './labels.ts';
 import { CLONE_NEW, MS, S_IFBLK, S_IFCHR, S_IFIFO } from './linux-constants.ts';
 import { parseMountOptions, parsePropagation } from './mount-options.ts';
@@ -45,6 +46,8 @@ export interface CompileInput {
   extraEnv?: string[] | undefined;
   /** Where the shim keeps compiled seccomp filters (named in the plan only when there is a filter). */
   seccompCache?: string | undefined;
+  /** Mounted by the shim on root.path, on the host, before the init exists (`host-mount`). */
+  rootfsMounts?: readonly RootfsMount[] | undefined;
 }
 
 export const NAMESPACE_TYPES: Readonly<Record<string, NamespaceType>> = {
@@ -96,6 +99,7 @@ export function compilePlan(input: CompileInput): Plan {
     consoleSocket: input.consoleSocket,
     consoleRelay: Boolean(spec.process?.terminal && input.consoleSocket === undefined && input.relayTerminal),
     ...seccompCacheSetup(spec, input.seccompCache),
+    ...(input.rootfsMounts?.length ? { hostMounts: hostMounts(input.rootfsMounts, rootfsPath(input)) } : {}),
   };
   if (!namespaces.fresh.has('time') && linux.timeOffsets) {
     throw invalidArgument('config.json: linux.timeOffsets requires a new "time" namespace');
@@ -130,6 +134,8 @@ export function compilePlan(input: CompileInput): Plan {
   }
   for (const p of linux.maskedPaths ?? []) steps.push({ op: 'mask', path: p });
   for (const p of linux.readonlyPaths ?? []) steps.push({ op: 'readonly', path: p });
+  // Before a read-only root is remounted: the engine's rw layer takes the directory, as with dockerd.
+  steps.push(...createCwdSteps(spec));
   if (spec.root?.readonly) steps.push({ op: 'remount-root', flags: MS.RDONLY });
   // The agent's socket is a host path: reached before the pivot.
   steps.push(
@@ -151,6 +157,19 @@ export function compilePlan(input: CompileInput): Plan {
 
 /** Docker's --init: the shim's init stays PID 1 of the container as a reaper (PLAN.md `reaper`). */
 export const INIT_ANNOTATION = 'run.skiff.init';
+
+/**
+ * The engine's: make a missing process.cwd (dockerd's SetupWorkingDirectory) in the container, for
+ * a rootfs the engine has not mounted itself (PLAN.md `mkdir-cwd`).
+ */
+export const CREATE_CWD_ANNOTATION = 'run.skiff.create-cwd';
+
+function createCwdSteps(spec: Spec): PlanStep[] {
+  const cwd = spec.process?.cwd;
+  if (spec.annotations?.[CREATE_CWD_ANNOTATION] !== 'true' || !cwd || !path.posix.isAbsolute(cwd)) return [];
+  const normalized = path.posix.normalize(cwd).replace(/(.)\/+$/, '$1');
+  return normalized === '/' ? [] : [{ op: 'mkdir-cwd', path: normalized }];
+}
 
 function classifyNamespaces(spec: Spec): {
   fresh: Set<NamespaceType>;

@@ -17,6 +17,8 @@ export function encodePlan(plan: Plan): Buffer {
   if (setup.consoleSocket !== undefined) records.push(['console-socket', setup.consoleSocket]);
   if (setup.consoleRelay) records.push(['console-relay']);
   if (setup.seccompCache !== undefined) records.push(['seccomp-cache', setup.seccompCache]);
+  for (const m of setup.hostMounts ?? [])
+    records.push(['host-mount', m.target, m.type, m.source, String(m.flags), m.data, m.cwd]);
   for (const step of plan.steps) records.push(encodeStep(step));
 
   const parts: string[] = [];
@@ -117,6 +119,8 @@ function encodeStep(step: PlanStep): string[] {
       return [step.op, String(step.persona)];
     case 'reaper':
       return [step.op];
+    case 'mkdir-cwd':
+      return [step.op, step.path];
     case 'exec':
       return [step.op, ...step.args];
     case 'terminal':

@@ -26,6 +26,19 @@ export interface PlanSetup {
   consoleRelay?: boolean | undefined;
   /** Directory of compiled seccomp filters (`seccomp-cache`); only in plans with a filter. */
   seccompCache?: string | undefined;
+  /** Mounts the shim performs on the host before the init exists (`host-mount`: the rootfs). */
+  hostMounts?: HostMount[] | undefined;
+}
+
+/** One `host-mount` record: mount(2)'s arguments, with the directory relative paths in data resolve in. */
+export interface HostMount {
+  target: string;
+  type: string;
+  source: string;
+  flags: number;
+  data: string;
+  /** '' : no change of directory. */
+  cwd: string;
 }
 
 export type CreateKind = 'dir' | 'file' | 'none';
@@ -95,6 +108,7 @@ export type PlanStep =
     }
   | { op: 'personality'; persona: number }
   | { op: 'reaper' }
+  | { op: 'mkdir-cwd'; path: string }
   | { op: 'exec'; args: string[] }
   // Security records (PLAN.md, "Security records"); capability sets are bit masks by number.
   | { op: 'bounding'; mask: bigint }

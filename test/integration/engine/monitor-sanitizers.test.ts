@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { AttachClient } from '../../../src/engine/index.ts';
-import { makeRuntime } from '../../helpers/bundle.ts';
+import { CREATE_CWD_ANNOTATION } from '../../../src/runtime/index.ts';
+import { makeBundle, makeRuntime, uniqueId } from '../../helpers/bundle.ts';
 import { eventually } from '../../helpers/host.ts';
 import { createMonitored, logLines, monitorGone } from '../../helpers/monitor.ts';
 import { REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
@@ -75,5 +76,47 @@ test('the monitor with a terminal runs clean under the sanitizers', async (t) =>
   assert.equal((await client.exit).exitCode, 4);
   assert.match(Buffer.concat(out).toString(), /40 120/);
   assert.ok(await monitorGone(c.monitorPid));
+  assert.equal(sanitizerReports(), '');
+});
+
+test('host-mount, mkdir-cwd and --unmount run clean under the sanitizers, and so does a create they undo', async (t) => {
+  const bundle = makeBundle(['/bin/pwd'], (spec) => {
+    spec.root = { path: 'merged', readonly: false };
+    spec.process!.cwd = '/made/here';
+    spec.annotations = { [CREATE_CWD_ANNOTATION]: 'true' };
+  });
+  const merged = path.join(bundle.dir, 'merged');
+  mkdirSync(merged);
+  const { dir, cleanup: rmDir } = tempDir('skiff-monitor-');
+  t.after(() => {
+    for (let i = 0; i < 5 && readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `); i++)
+      spawnSync('umount', ['-l', merged]);
+    bundle.cleanup();
+    rmDir();
+  });
+  const isMounted = () => readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${merged} `);
+  const rootfsMounts = [{ type: 'bind', source: bundle.rootfs, options: ['rbind', 'rw'] }];
+  const id = uniqueId();
+  t.after(() => runtime.delete(id, { force: true }).catch(() => {}));
+  await runtime.create({
+    id,
+    bundle: bundle.dir,
+    monitor: { dir, logFile: path.join(dir, 'log'), unmount: merged },
+    rootfsMounts,
+  });
+  assert.ok(isMounted());
+  const monitorPid = Number(readFileSync(path.join(dir, 'monitor.pid'), 'utf8'));
+  await runtime.start(id);
+  assert.ok(await monitorGone(monitorPid));
+  assert.equal(logLines(path.join(dir, 'log'))[0]?.log, '/made/here\n');
+  assert.equal(isMounted(), false);
+
+  bundle.spec.process!.args = ['/no-such-program'];
+  bundle.save();
+  await assert.rejects(
+    runtime.create({ id: uniqueId(), bundle: bundle.dir, monitor: { dir }, rootfsMounts }),
+    /no-such-program/,
+  );
+  assert.equal(isMounted(), false);
   assert.equal(sanitizerReports(), '');
 });
