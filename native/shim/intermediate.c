@@ -101,3 +101,14 @@ failed:
 	report_failure();
 	_exit(1);
 }
+
+pid_t intermediate_read_init_pid(int fd)
+{
+	pid_t pid;
+	ssize_t n;
+	do
+		n = read(fd, &pid, sizeof pid);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == (ssize_t)sizeof pid ? pid : 0;
+}

@@ -3,6 +3,7 @@
 #define SKIFF_INTERMEDIATE_H
 
 #include <signal.h>
+#include <sys/types.h>
 #include <stdnoreturn.h>
 
 #include "plan.h"
@@ -15,5 +16,8 @@ struct intermediate_args {
 };
 
 noreturn void intermediate_main(const struct intermediate_args *args);
+
+/* The init's pid as the intermediate writes it to pidfd_w (closes fd); 0 when it failed before it could clone. */
+pid_t intermediate_read_init_pid(int fd);
 
 #endif

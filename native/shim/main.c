@@ -215,17 +215,6 @@ static int wait_intermediate(pid_t pid)
 	return intermediate_status(status);
 }
 
-/* The init's pid, from the intermediate; 0 when it failed before it could clone. */
-static pid_t read_init_pid(int fd)
-{
-	pid_t pid;
-	ssize_t n;
-	do
-		n = read(fd, &pid, sizeof pid);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	return n == (ssize_t)sizeof pid ? pid : 0;
-}
 
 static int exit_code(int status)
 {
@@ -238,7 +227,7 @@ static int exit_code(int status)
  */
 static int foreground(pid_t intermediate, int pid_r, const sigset_t *waited)
 {
-	pid_t init = read_init_pid(pid_r);
+	pid_t init = intermediate_read_init_pid(pid_r);
 	if (init == 0) {
 		int rc = wait_intermediate(intermediate);
 		return rc ? rc : 1;

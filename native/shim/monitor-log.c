@@ -13,6 +13,7 @@
 
 #include "monitor.h"
 #include "report.h"
+#include "utf8.h"
 
 #define LINE_MAX_BYTES (16 * 1024) /* Docker's logger buffer: longer lines become partial messages */
 
@@ -64,34 +65,6 @@ void jsonlog_time(char *buf, size_t size)
 	snprintf(buf + n, size - n, "Z");
 }
 
-/* Length of the valid UTF-8 sequence at s (within len), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n;
-	unsigned int cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /*
  * The escaped form of one byte sequence as Go's encoding/json writes it (HTML-safe: < > & escaped,

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "intermediate.h"
 #include "relay.h"
 #include "report.h"
 
@@ -502,16 +503,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pid_t read_pid(int fd)
-{
-	pid_t pid;
-	ssize_t n;
-	do
-		n = read(fd, &pid, sizeof pid);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	return n == (ssize_t)sizeof pid ? pid : 0;
-}
 
 struct children {
 	pid_t intermediate, init;
@@ -608,7 +599,7 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 	sigaddset(&chld, SIGCHLD);
 	sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	struct children ch = { .intermediate = intermediate, .init = read_pid(pid_r) };
+	struct children ch = { .intermediate = intermediate, .init = intermediate_read_init_pid(pid_r) };
 	plan_free(plan); /* the rest of the monitor's life needs none of it */
 	if (ch.init == 0 || sig_fd < 0) {
 		while (waitpid(intermediate, NULL, 0) < 0 && errno == EINTR)

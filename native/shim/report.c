@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 static int sync_fd = -1;
 
 static struct {
@@ -109,34 +111,6 @@ static void puts_raw(struct line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0: JSON text must be UTF-8, paths need not be. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned int cp;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 static void put_string(struct line *l, const char *s)
 {
@@ -163,7 +137,7 @@ static void put_string(struct line *l, const char *s)
 			put(l, (const char *)p, 1);
 			p++;
 		} else {
-			size_t n = utf8_len(p);
+			size_t n = utf8_len(p, strlen((const char *)p)); /* JSON must be UTF-8; paths need not be */
 			if (n) {
 				put(l, (const char *)p, n);
 				p += n;
