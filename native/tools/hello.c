@@ -17,7 +17,10 @@ static const char message[] =
 	"    executable that produced the output you are currently reading.\n"
 	" 4. skiff-shim relayed that output to the CLI, which sent it to your terminal.\n"
 	"\n"
-	"To try something more ambitious, you can run a busybox container with:\n"
+	"To try something more ambitious, make a busybox image from Debian's busybox-static\n"
+	"and run a shell in it:\n"
+	" $ mkdir -p rootfs/bin && cp /bin/busybox rootfs/bin/ && chroot rootfs /bin/busybox --install -s /bin\n"
+	" $ tar -C rootfs -c . | skiff import - busybox\n"
 	" $ skiff run -it busybox sh\n"
 	"\n";
 
