@@ -4,9 +4,10 @@
  */
 import { SkiffError } from '../../../common/index.ts';
 import type { CommandDef } from '../../command.ts';
+import { INSPECT_FORMAT_FLAG, inspectOutput, inspectTemplate } from '../../render/index.ts';
 import { imageInspect } from '../image/inspect.ts';
 import { withStore } from '../image/shared.ts';
-import { FORMAT_FLAG, findContainerJson, inspectTemplate, printInspected } from './inspect.ts';
+import { findContainerJson } from './inspect.ts';
 import { withEngine } from './shared.ts';
 
 const TYPES = ['container', 'image'];
@@ -16,7 +17,7 @@ const command: CommandDef = {
   summary: 'Return low-level information on Docker objects',
   args: { min: 1 },
   flags: [
-    FORMAT_FLAG,
+    INSPECT_FORMAT_FLAG,
     {
       name: 'size',
       short: 's',
@@ -60,7 +61,7 @@ const command: CommandDef = {
       if (item) found.push(item);
       else missing.push(ref);
     }
-    printInspected(ctx, found, template);
+    ctx.out(inspectOutput(found, template));
     const what = type === 'container' ? 'container' : type === 'image' ? 'image' : 'object';
     for (const ref of missing) ctx.err(`Error: No such ${what}: ${ref}\n`);
     return missing.length > 0 ? 1 : 0;
