@@ -261,7 +261,17 @@ export class Runtime {
   }
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
-    const record = await this.store.read(id);
+    let record: ContainerRecord;
+    try {
+      record = await this.store.read(id);
+    } catch (err) {
+      // A directory without a record: a create killed between reserving the id and writing it.
+      if (options.force && err instanceof SkiffError && err.kind === 'NotFound' && this.store.exists(id)) {
+        await this.store.remove(id);
+        return;
+      }
+      throw err;
+    }
     const status = await this.store.status(record);
     if ((status === 'running' || status === 'creating' || status === 'paused') && !options.force) {
       throw failedPrecondition(

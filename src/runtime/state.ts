@@ -1,5 +1,5 @@
 // The state lives on tmpfs (/run): synchronous calls never wait on a disk and skip libuv's thread pool.
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   alreadyExists,
@@ -101,8 +101,27 @@ export class StateStore {
     return JSON.parse(text) as ContainerRecord;
   }
 
+  /**
+   * state.json goes last: a removal cut short (a killed `delete`) leaves a record that the next
+   * delete finds and finishes, never a directory without one.
+   */
   async remove(id: string): Promise<void> {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT')) return;
+      throw syscallError('readdir', dir, err);
+    }
+    for (const entry of entries)
+      if (entry !== 'state.json') rmSync(path.join(dir, entry), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Whether the container's directory exists (it may lack a record: a create killed just after reserve). */
+  exists(id: string): boolean {
+    return existsSync(this.dir(id));
   }
 
   async ids(): Promise<string[]> {
