@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ImageStore, saveArchive } from '../../src/image/index.ts';
 import { importBusybox, SKIFF } from '../helpers/engine.ts';
-import { freePort, htpasswdLine, startRegistry } from '../helpers/registry.ts';
+import { freePort, htpasswdLine, startRegistry, startTokenIssuer } from '../helpers/registry.ts';
 
 interface Result {
   status: number;
@@ -64,20 +64,20 @@ async function busyboxArchive(t: After): Promise<{ archive: string; id: string }
   }
 }
 
-function skopeoCopy(archive: string, dest: string, creds?: string): void {
-  const r = spawnSync(
-    'skopeo',
-    [
-      'copy',
-      '-q',
-      '--dest-tls-verify=false',
-      ...(creds ? ['--dest-creds', creds] : []),
-      `docker-archive:${archive}`,
-      `docker://${dest}`,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
+/** Pushes with skopeo (asynchronously: the token issuer of a test serves from this process). */
+async function skopeoCopy(archive: string, dest: string, creds?: string): Promise<void> {
+  const args = ['copy', '-q', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : [])];
+  const child = spawn('skopeo', [...args, `docker-archive:${archive}`, `docker://${dest}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  assert.equal(code, 0, stderr);
 }
 
 /** The manifest digest the registry holds for ref (what `skopeo inspect --raw` hashes to). */
@@ -91,7 +91,7 @@ test('skiff pull from an anonymous registry', async (t) => {
   const registry = await startRegistry(t);
   const { archive, id } = await busyboxArchive(t);
   const ref = `${registry.host}/busybox:1`;
-  skopeoCopy(archive, ref);
+  await skopeoCopy(archive, ref);
   const digest = manifestDigest(ref);
   const { skiff, root } = freshRoot(t);
 
@@ -177,7 +177,7 @@ test('skiff pull from a registry with htpasswd Basic auth, credentials from the 
   const registry = await startRegistry(t, { htpasswd: line });
   const { archive } = await busyboxArchive(t);
   const ref = `${registry.host}/private/busybox:1`;
-  skopeoCopy(archive, ref, 'skiff:s3cret');
+  await skopeoCopy(archive, ref, 'skiff:s3cret');
   const { skiff } = freshRoot(t);
   const dockerConfig = mkdtempSync(path.join(tmpdir(), 'skiff-dockercfg-'));
   t.after(() => rmSync(dockerConfig, { recursive: true, force: true }));
@@ -209,7 +209,7 @@ test('skiff pull from a registry with htpasswd Basic auth, credentials from the 
 test('a blob whose bytes do not match its digest is refused, and nothing is committed', async (t) => {
   const registry = await startRegistry(t);
   const { archive } = await busyboxArchive(t);
-  skopeoCopy(archive, `${registry.host}/busybox:1`);
+  await skopeoCopy(archive, `${registry.host}/busybox:1`);
   // A proxy that forwards everything but flips one byte of every layer blob (same length).
   const proxy = createServer((req, res) => {
     const upstream = request(
@@ -254,4 +254,37 @@ test('a blob whose bytes do not match its digest is refused, and nothing is comm
   assert.deepEqual(readdirSync(path.join(root, 'ingest')), [], 'no ingest left behind');
   // No manifest either: what is in the store is at most the (verified) config.
   assert.ok(readdirSync(path.join(root, 'blobs', 'sha256')).length <= 1);
+});
+
+test('skiff pull from a registry behind Bearer token auth (a token issuer in the test)', async (t) => {
+  const issuer = await startTokenIssuer(t, 'skiff', 's3cret');
+  if (!issuer) {
+    t.skip('openssl cannot make a key and certificate here; Bearer auth is untested');
+    return;
+  }
+  const registry = await startRegistry(t, { token: issuer });
+  const { archive } = await busyboxArchive(t);
+  const ref = `${registry.host}/tokens/busybox:1`;
+  await skopeoCopy(archive, ref, 'skiff:s3cret');
+  const { skiff } = freshRoot(t);
+  const dockerConfig = mkdtempSync(path.join(tmpdir(), 'skiff-dockercfg-'));
+  t.after(() => rmSync(dockerConfig, { recursive: true, force: true }));
+
+  issuer.requests.length = 0;
+  const anonymous = await skiff(['pull', ref], { DOCKER_CONFIG: dockerConfig });
+  assert.equal(anonymous.status, 1);
+  assert.match(anonymous.stderr, /unauthorized: /);
+  assert.deepEqual(issuer.requests, ['anonymous repository:tokens/busybox:pull']);
+
+  writeFileSync(
+    path.join(dockerConfig, 'config.json'),
+    JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from('skiff:s3cret').toString('base64') } } }),
+  );
+  issuer.requests.length = 0;
+  const r = await skiff(['pull', ref], { DOCKER_CONFIG: dockerConfig });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Status: Downloaded newer image for /);
+  assert.deepEqual(issuer.requests, ['basic repository:tokens/busybox:pull'], 'one token for the whole pull');
+  const run = await skiff(['run', '--rm', ref, 'echo', 'ok']);
+  assert.equal(run.stdout, 'ok\n', run.stderr);
 });
