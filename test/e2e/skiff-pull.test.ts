@@ -10,7 +10,8 @@ import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ImageStore, saveArchive } from '../../src/image/index.ts';
+import { hostPlatform, ImageStore, MediaType, saveArchive } from '../../src/image/index.ts';
+import { layerOf, sha256 } from '../helpers/archive.ts';
 import { importBusybox, SKIFF } from '../helpers/engine.ts';
 import { freePort, htpasswdLine, startRegistry, startTokenIssuer } from '../helpers/registry.ts';
 
@@ -287,4 +288,142 @@ test('skiff pull from a registry behind Bearer token auth (a token issuer in the
   assert.deepEqual(issuer.requests, ['basic repository:tokens/busybox:pull'], 'one token for the whole pull');
   const run = await skiff(['run', '--rm', ref, 'echo', 'ok']);
   assert.equal(run.stdout, 'ok\n', run.stderr);
+});
+
+/** A monolithic blob upload (POST then PUT ?digest=), as the distribution spec describes it. */
+async function pushBlob(host: string, repo: string, bytes: Buffer): Promise<string> {
+  const digest = sha256(bytes);
+  const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  assert.equal(start.status, 202);
+  const location = new URL(start.headers.get('location')!, `http://${host}`);
+  location.searchParams.set('digest', digest);
+  const put = await fetch(location, {
+    method: 'PUT',
+    body: bytes,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  assert.equal(put.status, 201, await put.text());
+  return digest;
+}
+
+async function pushManifest(host: string, repo: string, tag: string, mediaType: string, bytes: Buffer) {
+  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    body: bytes,
+    headers: { 'content-type': mediaType },
+  });
+  assert.equal(put.status, 201, await put.text());
+}
+
+test('a multi-platform index: the host’s entry by default, another by --platform, none that fits', async (t) => {
+  const registry = await startRegistry(t);
+  const { archive, id } = await busyboxArchive(t);
+  await skopeoCopy(archive, `${registry.host}/multi:host`);
+  const hostManifest = await fetch(`http://${registry.host}/v2/multi/manifests/host`, {
+    headers: { accept: MediaType.dockerManifest },
+  });
+  const hostBytes = Buffer.from(await hostManifest.arrayBuffer());
+  // A second platform: one small layer, a config for linux/s390x.
+  const layer = await layerOf({ 'etc/other': 'the s390x image\n' });
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 's390x',
+      os: 'linux',
+      config: { Cmd: ['/bin/sh'] },
+      rootfs: { type: 'layers', diff_ids: [sha256(layer)] },
+    }),
+  );
+  const configDigest = await pushBlob(registry.host, 'multi', config);
+  await pushBlob(registry.host, 'multi', layer);
+  const other = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: configDigest, size: config.length },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length },
+      ],
+    }),
+  );
+  await pushManifest(registry.host, 'multi', 's390x', MediaType.ociManifest, other);
+  const host = hostPlatform();
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [
+        {
+          mediaType: MediaType.ociManifest,
+          digest: sha256(other),
+          size: other.length,
+          platform: { os: 'linux', architecture: 's390x' },
+        },
+        {
+          mediaType: MediaType.dockerManifest,
+          digest: sha256(hostBytes),
+          size: hostBytes.length,
+          platform: host,
+        },
+      ],
+    }),
+  );
+  await pushManifest(registry.host, 'multi', '2', MediaType.ociIndex, index);
+  const ref = `${registry.host}/multi:2`;
+
+  const { skiff } = freshRoot(t);
+  const r = await skiff(['pull', ref]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes(`Digest: ${sha256(index)}\n`), r.stdout);
+  const inspect = await skiff(['image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', ref]);
+  assert.equal(inspect.stdout.trim(), `${id} ${host.architecture}`);
+  const run = await skiff(['run', '--rm', ref, 'echo', 'ok']);
+  assert.equal(run.stdout, 'ok\n', run.stderr);
+
+  const s390x = freshRoot(t);
+  const p = await s390x.skiff(['pull', '--platform', 'linux/s390x', ref]);
+  assert.equal(p.status, 0, p.stderr);
+  const inspected = await s390x.skiff(['image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', ref]);
+  assert.equal(inspected.stdout.trim(), `${configDigest} s390x`);
+
+  const none = await skiff(['pull', '--platform', 'linux/mips64le', ref]);
+  assert.equal(none.status, 1);
+  assert.match(
+    none.stderr,
+    /no manifest for platform linux\/mips64le \(the index offers: linux\/s390x, linux\//,
+  );
+});
+
+test('blob downloads follow a registry’s redirect to another origin', async (t) => {
+  const registry = await startRegistry(t);
+  const { archive, id } = await busyboxArchive(t);
+  await skopeoCopy(archive, `${registry.host}/busybox:1`);
+  // In front of the registry: blob GETs are sent elsewhere (here: the registry's own port, another origin).
+  const redirected: string[] = [];
+  const proxy = createServer((req, res) => {
+    if (/\/blobs\/sha256:/.test(req.url ?? '')) {
+      redirected.push(req.url ?? '');
+      res.writeHead(307, { location: `http://${registry.host}${req.url}` });
+      res.end();
+      return;
+    }
+    const upstream = request(
+      { host: '127.0.0.1', port: registry.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  const address = proxy.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const { skiff } = freshRoot(t);
+  const ref = `127.0.0.1:${port}/busybox:1`;
+  const r = await skiff(['pull', ref]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(redirected.length, 2, 'config and layer were redirected');
+  const inspect = await skiff(['image', 'inspect', '-f', '{{.Id}}', ref]);
+  assert.equal(inspect.stdout.trim(), id);
 });
