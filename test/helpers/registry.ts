@@ -74,7 +74,11 @@ export async function startRegistry(
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
+  // Should the test process end without its after hooks (a timeout), the registry goes with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   t.after(async () => {
+    process.off('exit', killOnExit);
     if (child.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -158,14 +158,7 @@ async function fetchManifest(
       );
     throw err;
   }
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_MANIFEST)
-    throw invalidArgument(
-      `manifest for ${familiarString(ref)}: ${declared} bytes, more than ${MAX_MANIFEST}`,
-    );
-  const bytes = Buffer.from(await response.arrayBuffer());
-  if (bytes.length > MAX_MANIFEST)
-    throw invalidArgument(`manifest for ${familiarString(ref)}: more than ${MAX_MANIFEST} bytes`);
+  const bytes = await readLimited(response, MAX_MANIFEST, `manifest for ${familiarString(ref)}`);
   const expected = tagOrDigest.includes(':') ? tagOrDigest : undefined;
   const algorithm = expected ? parseDigest(expected).algorithm : 'sha256';
   const digest = digestOf(bytes, algorithm);
@@ -187,6 +180,21 @@ async function fetchManifest(
   const known = [...MANIFEST_TYPES, ...INDEX_TYPES].includes(header) ? header : undefined;
   const mediaType = descriptor?.mediaType ?? known;
   return { digest, mediaType, bytes };
+}
+
+/** The whole body, refusing more than limit bytes as they arrive (a hostile registry's endless body). */
+async function readLimited(response: Response, limit: number, what: string): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+    total += chunk.length;
+    if (total > limit) {
+      await response.body?.cancel().catch(() => {});
+      throw invalidArgument(`${what}: more than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** GET blobs/<digest> into the content store (verified by its ingest), unless it is there already. */
