@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages (only those missing), Node.js 22+ (the host's, or a project-local
 # LTS from the npm registry), npm modules, the native build and the TypeScript bundles.
+# docker-registry is only the server the registry tests start themselves (on a free 127.0.0.1 port); its
+# packaged service (:5000) is neither needed nor used, and without systemd it is not started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_LTS=24
-DEBIAN_PACKAGES=(build-essential pkg-config libseccomp-dev busybox-static runc podman skopeo iproute2 util-linux libcap2-bin)
+DEBIAN_PACKAGES=(build-essential pkg-config libseccomp-dev busybox-static runc podman skopeo iproute2 util-linux libcap2-bin
+  docker-registry)
 
 install_debian_packages() {
   local missing=()

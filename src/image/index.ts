@@ -5,6 +5,7 @@ export * from './digest.ts';
 export * from './layer/index.ts';
 export * from './layers/index.ts';
 export * from './reference.ts';
+export * from './registry/index.ts';
 export * from './rootfs.ts';
 export * from './snapshot/index.ts';
 export * from './store/index.ts';

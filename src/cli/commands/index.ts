@@ -87,6 +87,7 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       load: { summary: 'Load an image from a tar archive or STDIN', load: () => import('./image/load.ts') },
       ls: { summary: 'List images', aliases: ['list'], load: () => import('./image/ls.ts') },
       prune: { summary: 'Remove unused images', load: () => import('./image/prune.ts') },
+      pull: { summary: 'Download an image from a registry', load: () => import('./image/pull.ts') },
       rm: {
         summary: 'Remove one or more images',
         aliases: ['remove'],
@@ -143,6 +144,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   load: ['image', 'load'],
   logs: ['container', 'logs'],
   ps: ['container', 'ls'],
+  pull: ['image', 'pull'],
   restart: ['container', 'restart'],
   rm: ['container', 'rm'],
   rmi: ['image', 'rm'],

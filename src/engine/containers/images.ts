@@ -7,6 +7,9 @@ import {
   type Image,
   ImageStore,
   parseDockerRef,
+  pullImage,
+  pullStatusLine,
+  pullSummaryLines,
 } from '../../image/index.ts';
 
 export async function openImages(root: string): Promise<ImageStore> {
@@ -23,13 +26,14 @@ export async function imageRuntimeConfig(store: ImageStore, image: Image): Promi
 
 /**
  * The image for `run`/`create`. hello-world is built in (a fresh install runs something without a
- * registry). Pulling from registries comes with the registry client; until then a missing image is
- * reported as Docker reports an image it cannot find.
+ * registry). Otherwise `--pull missing` pulls an image the store lacks and `always` pulls every time,
+ * with docker's lines (on stderr, as docker's CLI writes them for run and create) through log.
  */
 export async function findImage(
   store: ImageStore,
   ref: string,
   pull: 'missing' | 'always' | 'never',
+  log: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<Image> {
   if (!ref) throw new SkiffError('InvalidArgument', 'no image given: name the image to run');
   try {
@@ -39,9 +43,18 @@ export async function findImage(
   }
   if (isHelloWorld(ref)) return ensureHelloWorld(store);
   if (pull === 'never') throw notFound(`No such image: ${ref}`);
-  throw notFound(
-    `Unable to find image '${ref}' locally, and pulling from a registry is not available in this version of skiff: load it with \`skiff load\` or \`skiff import\``,
-  );
+  if (pull === 'missing') log(`Unable to find image '${familiarOf(ref)}' locally\n`);
+  const result = await pullImage(store, ref, { onStatus: (s) => log(pullStatusLine(s)) });
+  log(pullSummaryLines(result));
+  return result.image;
+}
+
+function familiarOf(ref: string): string {
+  try {
+    return familiarString(parseDockerRef(ref));
+  } catch {
+    return ref;
+  }
 }
 
 function isHelloWorld(ref: string): boolean {

@@ -1,0 +1,63 @@
+/** `skiff pull NAME[:TAG|@DIGEST]` / `skiff image pull`: docker's plain (non-terminal) output. */
+import { SkiffError } from '../../../common/index.ts';
+import {
+  hostPlatform,
+  ImageStore,
+  type Platform,
+  parseDockerRef,
+  pullImage,
+  pullStatusLine,
+  pullSummaryLines,
+} from '../../../image/index.ts';
+import { type CommandDef, daemonError, EXIT_FAILURE, StatusError } from '../../command.ts';
+
+/** `linux/amd64`, `linux/arm64/v8`, `amd64` (os defaults to linux). */
+export function parsePlatform(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length === 1) parts.unshift('linux');
+  const [os, architecture, variant] = parts;
+  if (!os || !architecture || parts.length > 3)
+    throw new StatusError(`invalid platform "${text}": expected os/arch[/variant]`, EXIT_FAILURE);
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+const command: CommandDef = {
+  usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
+  summary: 'Download an image from a registry',
+  args: { min: 1, max: 1 },
+  flags: [
+    { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+    {
+      name: 'platform',
+      type: 'string',
+      valueName: 'string',
+      description: 'Set platform if server is multi-platform capable',
+    },
+  ],
+  async run(ctx, { args, flags }) {
+    const input = args[0]!;
+    try {
+      parseDockerRef(input);
+    } catch {
+      throw new StatusError(`invalid reference format: ${input}`, EXIT_FAILURE);
+    }
+    const quiet = flags.quiet === true;
+    const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : hostPlatform();
+    const store = await ImageStore.open({ root: ctx.globals.root, platform });
+    try {
+      const result = await pullImage(store, input, {
+        onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
+      });
+      if (!quiet) ctx.out(pullSummaryLines(result));
+      ctx.out(`${result.reference}\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof SkiffError) throw daemonError(err.message);
+      throw err;
+    } finally {
+      store.close();
+    }
+  },
+};
+
+export default command;
