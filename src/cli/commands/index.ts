@@ -88,6 +88,7 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       ls: { summary: 'List images', aliases: ['list'], load: () => import('./image/ls.ts') },
       prune: { summary: 'Remove unused images', load: () => import('./image/prune.ts') },
       pull: { summary: 'Download an image from a registry', load: () => import('./image/pull.ts') },
+      push: { summary: 'Upload an image to a registry', load: () => import('./image/push.ts') },
       rm: {
         summary: 'Remove one or more images',
         aliases: ['remove'],
@@ -124,6 +125,9 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
     summary: 'Manage skiff',
     verbs: {
       df: { summary: 'Show skiff disk usage', load: () => import('./system/df.ts') },
+      // docker's top-level `login` / `logout`: reached only as `skiff login` / `skiff logout`.
+      login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
+      logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
     },
   },
 };
@@ -145,6 +149,9 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   logs: ['container', 'logs'],
   ps: ['container', 'ls'],
   pull: ['image', 'pull'],
+  push: ['image', 'push'],
+  login: ['system', 'login'],
+  logout: ['system', 'logout'],
   restart: ['container', 'restart'],
   rm: ['container', 'rm'],
   rmi: ['image', 'rm'],

@@ -24,6 +24,12 @@ export class RegistryError extends SkiffError {
   }
 }
 
+/** Headers, and the body as a factory: a challenged request is sent again. */
+interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: () => Uint8Array | ReadableStream<Uint8Array>;
+}
+
 interface Challenge {
   readonly scheme: string;
   readonly params: Record<string, string>;
@@ -34,32 +40,48 @@ export class RegistryClient {
   readonly repository: string;
   private readonly credentials: Credentials | undefined;
   private authorization: string | undefined;
+  /** The token scope asked for (`repository:NAME:pull,push` to push); default the challenge's. */
+  private readonly scope: string | undefined;
 
-  constructor(endpoint: Endpoint, repository: string, credentials?: Credentials) {
+  constructor(endpoint: Endpoint, repository: string, credentials?: Credentials, scope?: string) {
     this.endpoint = endpoint;
     this.repository = repository;
     this.credentials = credentials;
+    this.scope = scope;
   }
 
   /** GET (or HEAD) of a path under /v2/<repository>/, authenticating when challenged. */
   async get(subpath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Response> {
-    const url = `${this.endpoint.base}/v2/${this.repository}/${subpath}`;
-    let response = await this.send(url, method, headers);
+    return this.request(method, `${this.endpoint.base}/v2/${this.repository}/${subpath}`, { headers });
+  }
+
+  /**
+   * Any request to the registry, authenticating when challenged. body is a factory because a
+   * challenged request is sent again, and a stream can be read only once.
+   */
+  async request(method: string, url: string, init: RequestOptions = {}): Promise<Response> {
+    let response = await this.send(url, method, init);
     if (response.status === 401) {
       const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
       await response.body?.cancel();
-      if (!challenge) throw await this.failure(response, url);
+      if (!challenge) throw await this.failure(response, url, method);
       this.authorization = await this.authorize(challenge);
-      response = await this.send(url, method, headers);
+      response = await this.send(url, method, init);
     }
-    if (!response.ok) throw await this.failure(response, url);
+    if (!response.ok) throw await this.failure(response, url, method);
     return response;
   }
 
-  private async send(url: string, method: string, headers: Record<string, string>): Promise<Response> {
-    const all = { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) };
+  private async send(url: string, method: string, init: RequestOptions): Promise<Response> {
+    const all = { ...init.headers, ...(this.authorization ? { authorization: this.authorization } : {}) };
+    const body = init.body?.();
     try {
-      return await fetch(url, { method, headers: all, redirect: 'follow' });
+      return await fetch(url, {
+        method,
+        headers: all,
+        redirect: 'follow',
+        ...(body !== undefined ? { body, duplex: 'half' } : {}),
+      } as RequestInit);
     } catch (err) {
       throw connectionError(this.endpoint.domain, method, url, err);
     }
@@ -101,7 +123,11 @@ export class RegistryClient {
       );
     const url = new URL(realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', challenge.params.scope ?? `repository:${this.repository}:pull`);
+    const scope =
+      this.scope ??
+      challenge.params.scope ??
+      (this.repository ? `repository:${this.repository}:pull` : undefined);
+    if (scope) url.searchParams.set('scope', scope);
     let response: Response;
     try {
       response = await fetch(url, { headers: basic ? { authorization: basic } : {} });
@@ -122,7 +148,7 @@ export class RegistryClient {
   }
 
   /** The error for a refused request, with the registry's own codes and messages. */
-  private async failure(response: Response, url: string): Promise<RegistryError> {
+  private async failure(response: Response, url: string, method = 'GET'): Promise<RegistryError> {
     const text = await response.text().catch(() => '');
     let errors: RegistryErrorDetail[] = [];
     try {
@@ -150,7 +176,7 @@ export class RegistryClient {
     const kind = status === 404 ? 'NotFound' : 'RuntimeFailure';
     return new RegistryError(
       kind,
-      `${said || `HTTP ${status} ${response.statusText}`} (GET ${url})`,
+      `${said || `HTTP ${status} ${response.statusText}`} (${method} ${url})`,
       status,
       errors,
     );

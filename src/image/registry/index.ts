@@ -1,7 +1,15 @@
-/** image/registry: pulling from OCI Distribution registries. */
+/** image/registry: pulling from and pushing to OCI Distribution registries; login. */
 export { parseChallenge, RegistryClient, RegistryError } from './client.ts';
 export { type Credentials, credentialsFor, dockerConfigPath } from './credentials.ts';
 export { type Endpoint, endpointFor, isLoopback } from './endpoint.ts';
+export {
+  authKey,
+  checkLogin,
+  DOCKER_HUB_KEY,
+  loginDomain,
+  removeLogin,
+  saveLogin,
+} from './login.ts';
 export {
   type PullOptions,
   type PullResult,
@@ -10,3 +18,10 @@ export {
   pullStatusLine,
   pullSummaryLines,
 } from './pull.ts';
+export {
+  type PushOptions,
+  type PushResult,
+  pushHeaderLine,
+  pushImage,
+  pushSummaryLine,
+} from './push.ts';
