@@ -140,6 +140,17 @@ test('skiff push to an anonymous registry', async (t) => {
     assert.equal(q.stdout, `${ref}\n`);
   });
 
+  await t.test('another repository of the registry: blobs mounted from the first', async () => {
+    const other = `${registry.host}/other/busybox:2`;
+    assert.equal((await skiff(['tag', ref, other])).status, 0);
+    const r = await skiff(['push', other]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^[0-9a-f]{12}: Mounted from busybox$/m);
+    assert.doesNotMatch(r.stdout, /: Pushed$/m);
+    assert.match(r.stdout, new RegExp(`^2: digest: ${digest} size: \\d+$`, 'm'));
+    assert.equal(manifestDigest(other), digest);
+  });
+
   await t.test('an image that is not local is named', async () => {
     const r = await skiff(['push', `${registry.host}/nothing:1`]);
     assert.equal(r.status, 1);

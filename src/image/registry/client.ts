@@ -40,10 +40,15 @@ export class RegistryClient {
   readonly repository: string;
   private readonly credentials: Credentials | undefined;
   private authorization: string | undefined;
-  /** The token scope asked for (`repository:NAME:pull,push` to push); default the challenge's. */
-  private readonly scope: string | undefined;
+  /** The token scopes asked for (`repository:NAME:pull,push` to push); default the challenge's. */
+  private readonly scope: string | readonly string[] | undefined;
 
-  constructor(endpoint: Endpoint, repository: string, credentials?: Credentials, scope?: string) {
+  constructor(
+    endpoint: Endpoint,
+    repository: string,
+    credentials?: Credentials,
+    scope?: string | readonly string[],
+  ) {
     this.endpoint = endpoint;
     this.repository = repository;
     this.credentials = credentials;
@@ -127,7 +132,8 @@ export class RegistryClient {
       this.scope ??
       challenge.params.scope ??
       (this.repository ? `repository:${this.repository}:pull` : undefined);
-    if (scope) url.searchParams.set('scope', scope);
+    for (const one of typeof scope === 'string' ? [scope] : (scope ?? []))
+      url.searchParams.append('scope', one);
     let response: Response;
     try {
       response = await fetch(url, { headers: basic ? { authorization: basic } : {} });

@@ -8,8 +8,14 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { invalidArgument, SkiffError } from '../../common/index.ts';
 import { type Digest, parseDigest } from '../digest.ts';
-import { familiarString, formatReference, parseDockerRef, referenceName } from '../reference.ts';
-import { type Descriptor, type ImageStore, parseManifest } from '../store/index.ts';
+import {
+  familiarString,
+  formatReference,
+  parseDockerRef,
+  type Reference,
+  referenceName,
+} from '../reference.ts';
+import { type Descriptor, type Image, type ImageStore, parseManifest } from '../store/index.ts';
 import { RegistryClient, RegistryError } from './client.ts';
 import { credentialsFor } from './credentials.ts';
 import { endpointFor } from './endpoint.ts';
@@ -52,11 +58,12 @@ export async function pushImage(
   if (parsed.kind !== 'manifest')
     throw invalidArgument(`${familiarString(ref)}: resolves to an index; pushing indexes is not supported`);
   const manifest = parsed.manifest;
+  const from = mountSource(image, ref.domain, ref.path);
   const client = new RegistryClient(
     endpointFor(ref.domain),
     ref.path,
     await credentialsFor(ref.domain, options.dockerConfig),
-    `repository:${ref.path}:pull,push`,
+    [`repository:${ref.path}:pull,push`, ...(from ? [`repository:${from}:pull`] : [])],
   );
 
   return store.withLease(
@@ -66,10 +73,10 @@ export async function pushImage(
       // One at a time: the first request authenticates, and a registry sees layers in order.
       for (const layer of manifest.layers) {
         const id = shortId(layer.digest);
-        const pushed = await pushBlob(client, store, layer);
-        status({ id, status: pushed ? 'Pushed' : 'Layer already exists' });
+        const done = await pushBlob(client, store, layer, from);
+        status({ id, status: done === 'mounted' ? `Mounted from ${from}` : done });
       }
-      await pushBlob(client, store, manifest.config);
+      await pushBlob(client, store, manifest.config, from);
       const response = await client.request(
         'PUT',
         `${client.endpoint.base}/v2/${ref.path}/manifests/${tag}`,
@@ -90,17 +97,46 @@ export async function pushImage(
   );
 }
 
-/** Uploads one blob unless the repository has it; true when it was uploaded. */
-async function pushBlob(client: RegistryClient, store: ImageStore, blob: Descriptor): Promise<boolean> {
+/**
+ * Another repository of the same registry the image is known under (its other names), from which the
+ * registry may mount blobs instead of receiving them again. Docker remembers where each blob came
+ * from; the image's names are what this store knows.
+ */
+function mountSource(image: Image, domain: string, repository: string): string | undefined {
+  for (const name of [...image.repoDigests, ...image.repoTags]) {
+    let other: Reference;
+    try {
+      other = parseDockerRef(name);
+    } catch {
+      continue;
+    }
+    if (other.domain === domain && other.path !== repository) return other.path;
+  }
+  return undefined;
+}
+
+/**
+ * Uploads one blob unless the repository has it: `Layer already exists`, `mounted` (the registry
+ * took it from the repository from), or `Pushed`.
+ */
+async function pushBlob(
+  client: RegistryClient,
+  store: ImageStore,
+  blob: Descriptor,
+  from: string | undefined,
+): Promise<'Layer already exists' | 'mounted' | 'Pushed'> {
   const base = `${client.endpoint.base}/v2/${client.repository}`;
   try {
     await client.request('HEAD', `${base}/blobs/${blob.digest}`);
-    return false;
+    return 'Layer already exists';
   } catch (err) {
     if (!(err instanceof RegistryError && err.status === 404)) throw err;
   }
-  const started = await client.request('POST', `${base}/blobs/uploads/`);
+  // With mount=&from=, 201 is a blob mounted; 202 an upload session as without them.
+  const query = from ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : '';
+  const started = await client.request('POST', `${base}/blobs/uploads/${query}`);
   await started.body?.cancel();
+  if (from && started.status === 201) return 'mounted';
   const location = started.headers.get('location');
   if (!location)
     throw new SkiffError(
@@ -115,7 +151,7 @@ async function pushBlob(client: RegistryClient, store: ImageStore, blob: Descrip
     body: () => Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
   });
   await done.body?.cancel();
-  return true;
+  return 'Pushed';
 }
 
 /** docker's layer ID in push output: 12 hex digits of the blob digest. */
