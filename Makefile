@@ -37,6 +37,7 @@ bench: setup
 	node bench/runtime-lifecycle.ts
 	node bench/image-unpack.ts
 	node bench/engine-run.ts
+	node bench/registry-pull.ts
 
 clean:
 	rm -rf dist native/build

@@ -11,6 +11,8 @@ export interface Result {
 export interface Runner {
   name: string;
   once: () => Promise<void> | void;
+  /** Untimed, after every run (also a failed one): puts things back for the next (an empty store). */
+  reset?: () => Promise<void> | void;
 }
 
 export function median(values: number[]): number {
@@ -42,6 +44,7 @@ export async function measureInterleaved(
     } catch (err) {
       notes.set(r.name, firstLine(err));
     }
+    await r.reset?.();
   };
   for (let i = 0; i < warmup; i++) for (const r of runners) await live(r, false);
   for (let i = 0; i < iterations; i++) for (const r of runners) await live(r, true);
