@@ -9,10 +9,10 @@ import { makeRootfs, tempDir } from './rootfs.ts';
 export const IMAGE = 'localhost/skiff-busybox:latest';
 
 /**
- * Podman (Debian's) drives skiff-runtime through conmon: a real client of the runc command line.
+ * Podman (Debian's) drives skiff-runtime (or `runtime`, e.g. runc) through conmon: a real client of the runc command line.
  * Storage and run state live in a temporary directory so that nothing of the host's podman is touched.
  */
-export function podmanHarness() {
+export function podmanHarness(options: { runtime?: string } = {}) {
   const work = tempDir('skiff-podman-');
   const conf = path.join(work.dir, 'containers.conf');
   writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
@@ -36,7 +36,7 @@ export function podmanHarness() {
     '--events-backend',
     'none',
     '--runtime',
-    SKIFF_RUNTIME,
+    options.runtime ?? SKIFF_RUNTIME,
   ];
   const podman = (args: string[]) =>
     spawnSync('podman', [...base, ...args], {
