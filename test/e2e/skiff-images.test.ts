@@ -1,42 +1,18 @@
 // `bin/skiff` (the bundled CLI) against a temporary $SKIFF_ROOT whose images are put there through
 // the image library: exact output lines and exit codes, as a user or a script sees them.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import { type Digest, digestOf, hostPlatform, ImageStore, MediaType } from '../../src/image/index.ts';
+import { type Result, skiffWithRoot, tempEngineRoot } from '../helpers/engine.ts';
 import { makeLayer, type TestLayer } from '../helpers/layers.ts';
-import { REPO_ROOT } from '../helpers/rootfs.ts';
-
-const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
 
 interface TestContext {
   after: (fn: () => void) => void;
 }
 
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tempRoot(t: TestContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'skiff-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function skiff(root: string, args: string[], input = ''): Result {
-  const r = spawnSync(SKIFF, args, {
-    encoding: 'utf8',
-    input,
-    timeout: 30_000,
-    env: { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: path.join(root, 'run') },
-  });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const tempRoot = (t: { after: (fn: () => void) => void }) => tempEngineRoot(t, 'skiff-cli-');
+const skiff = (root: string, args: string[], input = ''): Result =>
+  skiffWithRoot(root, args, { input, timeoutMs: 30_000 });
 
 interface Made {
   id: Digest;

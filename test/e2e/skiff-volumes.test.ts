@@ -1,36 +1,14 @@
 // `bin/skiff volume …` against a temporary $SKIFF_ROOT: exact output lines and exit codes, as docker's.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { enginePaths, openEngineDb, resolveMounts, VolumeStore } from '../../src/engine/index.ts';
-import { REPO_ROOT } from '../helpers/rootfs.ts';
+import { type Result, skiffWithRoot, tempEngineRoot } from '../helpers/engine.ts';
 
-const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
-
-interface Result {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tempRoot(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'skiff-cli-vol-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function skiff(root: string, args: string[], input = ''): Result {
-  const r = spawnSync(SKIFF, args, {
-    encoding: 'utf8',
-    input,
-    timeout: 30_000,
-    env: { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: path.join(root, 'run') },
-  });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const tempRoot = (t: { after: (fn: () => void) => void }) => tempEngineRoot(t, 'skiff-cli-vol-');
+const skiff = (root: string, args: string[], input = ''): Result =>
+  skiffWithRoot(root, args, { input, timeoutMs: 30_000 });
 
 const lines = (s: string) => s.split('\n').slice(0, -1);
 const ok = (r: Result) => {

@@ -26,20 +26,35 @@ export interface EngineEnv {
   spawnSkiff(args: string[]): ChildProcess;
 }
 
+/** `bin/skiff ARGS` against the engine roots `root` and `root`/run. */
+export function skiffWithRoot(
+  root: string,
+  args: string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Result {
+  const r = spawnSync(SKIFF, args, {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    timeout: options.timeoutMs ?? 60_000,
+    env: { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: path.join(root, 'run') },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An empty temporary engine root, removed after the test. */
+export function tempEngineRoot(t: { after: (fn: () => void) => void }, prefix = 'skiff-cli-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** A fresh engine root with the busybox image; everything is removed after the test (file). */
 export async function engineEnv(t: { after: (fn: () => void) => void }): Promise<EngineEnv> {
   const root = mkdtempSync(path.join(tmpdir(), 'skiff-engine-'));
   const runroot = path.join(root, 'run');
   const env = { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: runroot };
-  const skiff = (args: string[], options: { input?: string; timeoutMs?: number } = {}): Result => {
-    const r = spawnSync(SKIFF, args, {
-      encoding: 'utf8',
-      input: options.input ?? '',
-      timeout: options.timeoutMs ?? 60_000,
-      env,
-    });
-    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
+  const skiff = (args: string[], options: { input?: string; timeoutMs?: number } = {}): Result =>
+    skiffWithRoot(root, args, options);
   t.after(() => {
     const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) skiff(['rm', '-f', '-v', ...ids]);
