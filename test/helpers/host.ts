@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Mount points on the host whose source or target mentions `needle` (a leak check). */
@@ -37,4 +38,23 @@ export async function eventually(
     delay = Math.min(delay * 2, 100);
   }
   return check();
+}
+
+/** Runs an ES module script in another Node process; resolves with its stdout, rejects on a non-zero exit. */
+export function runNodeScript(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+  });
 }

@@ -1,7 +1,6 @@
 // The image store over a real content store and SQLite database in a temporary $SKIFF_ROOT, with
 // layers made by the host's tar(1) and gzipped by node:zlib.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import {
   MediaType,
   type Platform,
 } from '../../../src/image/index.ts';
+import { runNodeScript } from '../../helpers/host.ts';
 import { makeLayer, type TestLayer } from '../../helpers/layers.ts';
 
 interface TestContext {
@@ -323,25 +323,7 @@ test('the store defaults to $SKIFF_ROOT, and refuses a database written by a new
   );
 });
 
-/** Runs a script in another Node process; resolves with its stdout. */
-function runNode(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('close', (code) =>
-      code === 0 ? resolve(out.trim()) : reject(new Error(`exit ${code}: ${err}`)),
-    );
-  });
-}
+const runNode = async (script: string) => (await runNodeScript(script)).trim();
 
 test('processes putting and removing images on one root at once keep it consistent', async (t) => {
   const store = await openStore(t);

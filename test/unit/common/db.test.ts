@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import {
   SkiffError,
   schemaVersion,
 } from '../../../src/common/index.ts';
+import { runNodeScript } from '../../helpers/host.ts';
 
 const COMMON = pathToFileURL(path.resolve(import.meta.dirname, '../../../src/common/index.ts')).href;
 
@@ -84,25 +84,6 @@ test('a database newer than the code is refused, naming both versions', (t) => {
   );
 });
 
-/** Runs a script in a separate Node process; resolves with its stdout. */
-function runNode(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
-  });
-}
-
 test('processes migrating at once apply each migration exactly once', async (t) => {
   const file = tempDb(t);
   const script = `
@@ -113,7 +94,11 @@ test('processes migrating at once apply each migration exactly once', async (t) 
     console.log(JSON.stringify(migrate(db, 'race', [slow('a'), slow('b'), slow('c')])));
     db.close();`;
   // allSettled: every child has exited before the directory is removed, even when one fails.
-  const results = await Promise.allSettled([runNode(script), runNode(script), runNode(script)]);
+  const results = await Promise.allSettled([
+    runNodeScript(script),
+    runNodeScript(script),
+    runNodeScript(script),
+  ]);
   const applied = results.flatMap((r): unknown[] =>
     r.status === 'fulfilled' ? (JSON.parse(r.value) as number[]) : [String(r.reason)],
   );
@@ -128,7 +113,7 @@ test('a writer waits for another process that holds the write lock instead of fa
   migrate(db, 'widgets', [V1]);
   db.exec('BEGIN IMMEDIATE');
   db.prepare('INSERT INTO widgets (name) VALUES (?)').run('first');
-  const writer = runNode(`
+  const writer = runNodeScript(`
     import { openDatabase } from ${JSON.stringify(COMMON)};
     const db = openDatabase(${JSON.stringify(file)});
     db.prepare('INSERT INTO widgets (name) VALUES (?)').run('second');
