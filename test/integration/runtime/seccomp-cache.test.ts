@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -7,8 +6,8 @@ import { dockerSeccompToOci } from '../../../src/engine/index.ts';
 import type { Seccomp } from '../../../src/oci/index.ts';
 import type { Runtime } from '../../../src/runtime/index.ts';
 import { makeBundle, makeRuntime, runContainer } from '../../helpers/bundle.ts';
-import { eventually } from '../../helpers/host.ts';
-import { PROBE, REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
+import { REPO_ROOT } from '../../helpers/rootfs.ts';
+import { startSeccompAgent } from '../../helpers/seccomp-agent.ts';
 
 // The shim's cache of compiled seccomp filters (native/shim/seccomp-cache.c) in the state root.
 const DOCKER_PROFILE = path.join(REPO_ROOT, 'specs', 'seccomp-default.json');
@@ -157,26 +156,15 @@ test('SCMP_ACT_NOTIFY from the cache: the listener fd still reaches the agent', 
   const { runtime, cache, files } = cachedRuntime(t);
   const added: string[] = [];
   for (const run of ['compiled', 'cached']) {
-    const { dir, cleanup: drop } = tempDir('skiff-agent-');
-    t.after(drop);
-    const socket = path.join(dir, 'agent.sock');
-    const agent = spawn(PROBE, ['seccomp-agent', socket, '42'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let agentOut = '';
-    agent.stdout.on('data', (chunk) => {
-      agentOut += chunk;
-    });
-    const agentExit = new Promise((resolve) => agent.on('exit', resolve));
-    t.after(() => agent.kill());
-    assert.ok(await eventually(() => existsSync(socket)), 'the agent listens');
+    const agent = await startSeccompAgent(t, 42);
     const { out, added: now } = await withFilter(
       runtime,
       files,
-      { ...filter, listenerPath: socket },
+      { ...filter, listenerPath: agent.socket },
       `/probe syscall-nr ${NR_GETPGID} 5000`,
     );
     assert.equal(out, 'ENOMSG\n', `${run}: the agent answered the notified call`);
-    await agentExit;
-    const [message, notified] = agentOut.trim().split('\n');
+    const [message, notified] = (await agent.output).trim().split('\n');
     assert.deepEqual(JSON.parse(message!).fds, ['seccompFd'], run);
     assert.match(notified!, new RegExp(`^notified nr=${NR_GETPGID} `), run);
     added.push(...now);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -21,7 +20,8 @@ import type { Seccomp, Spec } from '../../../src/oci/index.ts';
 import { ALL_CAPABILITIES, capabilityMask } from '../../../src/runtime/plan/index.ts';
 import { makeBundle, makeRuntime, runContainer, uniqueId } from '../../helpers/bundle.ts';
 import { eventually } from '../../helpers/host.ts';
-import { PROBE, REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
+import { REPO_ROOT, tempDir } from '../../helpers/rootfs.ts';
+import { startSeccompAgent } from '../../helpers/seccomp-agent.ts';
 
 const { runtime, cleanup } = makeRuntime();
 after(cleanup);
@@ -332,24 +332,14 @@ test('seccomp requests this runtime cannot honour are refused, not ignored', asy
 
 test('SCMP_ACT_NOTIFY: the listener fd and the container process state reach the agent at listenerPath', async (t) => {
   if (process.arch !== 'x64') return t.skip('syscall numbers are x86_64 ones');
-  const { dir, cleanup: drop } = tempDir('skiff-agent-');
-  t.after(drop);
-  const socket = path.join(dir, 'agent.sock');
   // The agent answers every notified call with ENOMSG (42); getpgid(5000) alone would say ESRCH.
-  const agent = spawn(PROBE, ['seccomp-agent', socket, '42'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let agentOut = '';
-  agent.stdout.on('data', (chunk) => {
-    agentOut += chunk;
-  });
-  const agentExit = new Promise((resolve) => agent.on('exit', resolve));
-  t.after(() => agent.kill());
-  assert.ok(await eventually(() => existsSync(socket)), 'the agent listens');
+  const agent = await startSeccompAgent(t, 42);
   const id = uniqueId();
   const bundle = makeBundle(['/probe', 'syscall-nr', String(NR.getpgid), '5000'], (spec) => {
     spec.annotations = { 'org.example/test': 'notify' };
     spec.linux!.seccomp = {
       ...allowByDefault([{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }]),
-      listenerPath: socket,
+      listenerPath: agent.socket,
       listenerMetadata: 'meta-1',
     };
   });
@@ -357,8 +347,7 @@ test('SCMP_ACT_NOTIFY: the listener fd and the container process state reach the
   const result = await runContainer(runtime, bundle, id);
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout, 'ENOMSG\n', 'the agent answered the notified call');
-  await agentExit;
-  const [first, ...rest] = agentOut.trim().split('\n');
+  const [first, ...rest] = (await agent.output).trim().split('\n');
   const message = JSON.parse(first!);
   assert.deepEqual(message.fds, ['seccompFd']);
   assert.equal(message.metadata, 'meta-1');
