@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Spec } from '../../../../src/oci/index.ts';
 import type { RootfsMount } from '../../../../src/runtime/plan/index.ts';
-import { CREATE_CWD_ANNOTATION, compilePlan, encodePlan } from '../../../../src/runtime/plan/index.ts';
+import { CREATE_CWD_ANNOTATION, encodePlan } from '../../../../src/runtime/plan/index.ts';
+import { compileForTest } from '../../../helpers/plan.ts';
 
 function spec(cwd: string, annotations?: Record<string, string>, readonly = false): Spec {
   return {
@@ -15,17 +16,7 @@ function spec(cwd: string, annotations?: Record<string, string>, readonly = fals
 }
 
 function compile(s: Spec, rootfsMounts?: RootfsMount[]) {
-  return compilePlan({
-    spec: s,
-    bundle: '/b',
-    fifo: '/run/x/exec.fifo',
-    preserveFds: 0,
-    noPivot: false,
-    cgroupProcs: [],
-    cgroupViews: [],
-    isDirectory: () => true,
-    rootfsMounts,
-  });
+  return compileForTest(s, { rootfsMounts });
 }
 
 test('rootfsMounts become host-mount records on root.path: flags and data split, bind flags kept', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Spec } from '../../../../src/oci/index.ts';
-import { compilePlan, encodePlan, INIT_ANNOTATION } from '../../../../src/runtime/plan/index.ts';
+import { encodePlan, INIT_ANNOTATION } from '../../../../src/runtime/plan/index.ts';
+import { compileForTest } from '../../../helpers/plan.ts';
 
 function spec(annotations?: Record<string, string>): Spec {
   return {
@@ -13,18 +14,7 @@ function spec(annotations?: Record<string, string>): Spec {
   };
 }
 
-function compile(s: Spec) {
-  return compilePlan({
-    spec: s,
-    bundle: '/b',
-    fifo: '/run/x/exec.fifo',
-    preserveFds: 0,
-    noPivot: false,
-    cgroupProcs: [],
-    cgroupViews: [],
-    isDirectory: () => true,
-  });
-}
+const compile = (s: Spec) => compileForTest(s);
 
 test('run.skiff.init=true puts a `reaper` right before `exec`', () => {
   const plan = compile(spec({ [INIT_ANNOTATION]: 'true' }));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Spec } from '../../../../src/oci/index.ts';
-import { compileExecPlan, compilePlan, encodePlan } from '../../../../src/runtime/plan/index.ts';
+import { compileExecPlan, encodePlan } from '../../../../src/runtime/plan/index.ts';
+import { compileForTest } from '../../../helpers/plan.ts';
 
 function spec(withFilter: boolean): Spec {
   return {
@@ -22,18 +23,7 @@ function spec(withFilter: boolean): Spec {
   };
 }
 
-const create = (s: Spec, seccompCache?: string) =>
-  compilePlan({
-    spec: s,
-    bundle: '/b',
-    fifo: '/f',
-    preserveFds: 0,
-    noPivot: false,
-    cgroupProcs: [],
-    cgroupViews: [],
-    isDirectory: () => true,
-    seccompCache,
-  });
+const create = (s: Spec, seccompCache?: string) => compileForTest(s, { seccompCache });
 
 const exec = (s: Spec, seccompCache?: string) =>
   compileExecPlan({
