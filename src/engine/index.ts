@@ -3,6 +3,7 @@
 export * from './containers/index.ts';
 export * from './db.ts';
 export type * from './docker-types.ts';
+export * from './events/index.ts';
 export * from './files.ts';
 export * from './logs/index.ts';
 export * from './monitor/index.ts';

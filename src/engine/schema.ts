@@ -47,4 +47,20 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
       populated INTEGER NOT NULL DEFAULT 0
     ) STRICT;`,
   },
+  {
+    description: 'events',
+    // Docker's events, persisted so that `events --since` sees what other processes did; bounded by
+    // EventLog (the oldest are dropped). time is seconds, nanos the fraction (a nanosecond epoch
+    // does not fit a JavaScript number).
+    up: `CREATE TABLE events (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      time INTEGER NOT NULL,
+      nanos INTEGER NOT NULL,
+      type TEXT NOT NULL,
+      action TEXT NOT NULL,
+      actor_id TEXT NOT NULL,
+      attributes TEXT NOT NULL DEFAULT '{}'
+    ) STRICT;
+    CREATE INDEX events_time ON events (time);`,
+  },
 ];

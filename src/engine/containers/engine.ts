@@ -29,6 +29,7 @@ import {
 import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../../runtime/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
+import { EventLog } from '../events/index.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
 import {
@@ -95,6 +96,7 @@ export class Engine {
   private images?: ImageStore;
 
   readonly volumes: VolumeStore;
+  readonly events: EventLog;
   private readonly db: Database;
 
   private constructor(options: EngineOptions, db: Database) {
@@ -104,6 +106,7 @@ export class Engine {
     this.volumes = new VolumeStore(db, this.paths);
     this.runtime = new Runtime({ root: runtimeStateRoot(this.paths), logger: options.logger });
     this.log = options.logger ?? silentLogger;
+    this.events = new EventLog(db, (err) => this.log.warn(`recording an event: ${(err as Error).message}`));
     this.cli = options.cli ?? defaultCli();
   }
 
