@@ -1,0 +1,4 @@
+// The network layer's public face (DESIGN.md): CNI execution and pinned network namespaces.
+
+export * from './cni/index.ts';
+export * from './netns.ts';
