@@ -2,3 +2,5 @@
 
 export * from './cni/index.ts';
 export * from './netns.ts';
+export * from './networks.ts';
+export * from './subnets.ts';
