@@ -8,7 +8,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   alreadyExists,
@@ -34,7 +34,6 @@ import {
 } from './subnets.ts';
 
 export const DEFAULT_NETWORK = 'skiff';
-const DEFAULT_BRIDGE = 'skiff0';
 /** Names docker reserves for its predefined networks, and `skiff`'s own alias. */
 const RESERVED_NAMES = ['none', 'host', 'bridge', 'default', 'container'];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -200,7 +199,8 @@ export class NetworkStore {
       internal: options.internal ?? false,
       labels: { ...(options.labels ?? {}) },
     };
-    const bridge = options.name === DEFAULT_NETWORK ? DEFAULT_BRIDGE : `sk-${id.slice(0, 12)}`;
+    // Named by the id, the default network's too: stores side by side (tests) never share a bridge.
+    const bridge = `sk-${id.slice(0, 12)}`;
     const text = `${JSON.stringify(
       bridgeConfigList(options.name, meta, bridge, subnet, gateway, range, path.join(this.runDir, 'ipam')),
       null,
@@ -252,6 +252,28 @@ export class NetworkStore {
   async endpoint(networkName: string, containerId: string, ifName: string): Promise<Endpoint | undefined> {
     const cached = await this.cni.cached(networkName, containerId, ifName);
     return cached?.result ? endpointOf(networkName, ifName, cached.result) : undefined;
+  }
+
+  /** The ports every cached attachment publishes (to refuse a host port another container holds). */
+  async publishedPorts(): Promise<{ containerId: string; mappings: PortMapping[] }[]> {
+    const dir = this.cni.cacheDir;
+    let files: string[];
+    try {
+      files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT')) return [];
+      throw syscallError('readdir', dir, err);
+    }
+    const out: { containerId: string; mappings: PortMapping[] }[] = [];
+    for (const f of files) {
+      const entry = JSON.parse(await readFile(path.join(dir, f), 'utf8').catch(() => '{}')) as {
+        containerId?: string;
+        capabilityArgs?: { portMappings?: PortMapping[] };
+      };
+      if (entry.containerId && entry.capabilityArgs?.portMappings?.length)
+        out.push({ containerId: entry.containerId, mappings: entry.capabilityArgs.portMappings });
+    }
+    return out;
   }
 
   private checkFixedIp(network: Network, ip: string): void {

@@ -12,6 +12,7 @@ import { CREATE_CWD_ANNOTATION } from '../../runtime/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { resolveMounts } from '../mounts.ts';
+import { checkNetworkExists, connectContainer } from '../networks/index.ts';
 import {
   buildSpec,
   logOptions,
@@ -42,6 +43,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
   validateContainerConfig(config);
   validateHostConfig(request.hostConfig);
   logOptions(request.hostConfig.LogConfig);
+  await checkNetworkExists(engine.paths, request.hostConfig);
   return {
     imageId: image.id,
     config,
@@ -70,6 +72,7 @@ export async function startContainerProcess(
 ): Promise<void> {
   const p = engine.paths_(c);
   const rootfs = await prepareStartRootfs(engine, c, p.rootfs);
+  const netns = await connectContainer(engine.paths, c, () => engine.records.list());
   const spec = buildSpec({
     id: c.id,
     config: c.config,
@@ -82,6 +85,7 @@ export async function startContainerProcess(
       resolvConf: path.join(p.dir, 'resolv.conf'),
     },
     user: rootfs.user,
+    ...(netns ? { netns } : {}),
   });
   // The shim mounts the rootfs: a missing WorkingDir is made by the container's init (PLAN.md mkdir-cwd).
   if (rootfs.shimMounts) spec.annotations = { ...spec.annotations, [CREATE_CWD_ANNOTATION]: 'true' };

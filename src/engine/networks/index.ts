@@ -5,4 +5,6 @@ export {
   type Network,
   type NetworkStore,
 } from '../../network/index.ts';
+export * from './attach.ts';
 export * from './networks.ts';
+export * from './ports.ts';

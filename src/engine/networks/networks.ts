@@ -7,7 +7,9 @@ import path from 'node:path';
 import { failedPrecondition } from '../../common/index.ts';
 import { DEFAULT_NETWORK, type Network, NetworkStore } from '../../network/index.ts';
 import type { Container, ContainerRecords } from '../containers/records.ts';
+import type { HostConfig } from '../docker-types.ts';
 import type { EnginePaths } from '../paths.ts';
+import { networkNameOf } from '../spec/index.ts';
 
 /** CNI configuration lists: $SKIFF_CNI_CONFIG_DIR, else <root>/networks. */
 export const networkConfigDir = (p: EnginePaths) =>
@@ -54,4 +56,11 @@ export function checkUnused(records: ContainerRecords, network: Network): void {
     throw failedPrecondition(
       `error while removing network: network ${network.name} id ${network.id} has active endpoints (${users.map((c) => c.name).join(', ')}): remove or disconnect them first`,
     );
+}
+
+/** At create, as dockerd: a network that does not exist is refused (the default one is made on first use). */
+export async function checkNetworkExists(p: EnginePaths, hc: HostConfig): Promise<void> {
+  const name = networkNameOf(hc);
+  if (name === undefined || name === DEFAULT_NETWORK) return;
+  await openNetworks(p).get(name);
 }

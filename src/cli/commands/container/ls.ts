@@ -2,12 +2,14 @@
 import {
   type Container,
   commandLine,
+  containerPorts,
   containerSize,
   dockerStateString,
   type Engine,
   listContainers,
   listedMounts,
   networkName,
+  portsColumn,
   statusText,
 } from '../../../engine/index.ts';
 import { type CommandDef, EXIT_USAGE, StatusError } from '../../command.ts';
@@ -58,6 +60,8 @@ export interface RowOptions {
   readonly trunc: boolean;
   readonly now: number;
   readonly size?: { rw: number; rootFs: number };
+  /** docker's PORTS text ("127.0.0.1:8080->80/tcp"). */
+  readonly ports?: string;
 }
 
 /** One container as docker's *formatter.ContainerContext: its fields (alphabetical, as its JSON). */
@@ -80,7 +84,7 @@ export function containerRow(c: Container, options: RowOptions): Record<string, 
     Mounts: mounts.join(','),
     Names: c.name,
     Networks: networkName(c),
-    Ports: '',
+    Ports: options.ports ?? '',
     RunningFor: timeAgo(c.created, options.now),
     Size: sizeText(options.size),
     State: dockerStateString(c),
@@ -164,7 +168,8 @@ const command: CommandDef = {
       const rows: Record<string, unknown>[] = [];
       for (const c of containers) {
         const size = wantSize ? await containerSize(engine, c) : undefined;
-        rows.push(containerRow(c, { trunc, now, size }));
+        const ports = portsColumn(containerPorts(engine.paths, c));
+        rows.push(containerRow(c, { trunc, now, size, ports }));
       }
       return rows;
     });
