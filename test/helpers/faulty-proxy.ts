@@ -1,8 +1,8 @@
 /**
  * A real HTTP proxy on 127.0.0.1 in front of a test registry, which misbehaves on demand: cuts a blob
  * response after N bytes, stalls one after N bytes (until the client goes away), answers 503 or 429
- * (with Retry-After) K times, corrupts a blob (same length, one byte flipped), or refuses a PATCH of
- * an upload with 503 (nothing forwarded). Everything else is forwarded as is (Range headers too, so
+ * (with Retry-After) K times, corrupts a blob (same length, one byte flipped), refuses a PATCH of an
+ * upload with 503 (nothing forwarded), or forwards only part of a PATCH's body and breaks off. Everything else is forwarded as is (Range headers too, so
  * the registry itself answers 206). Every request is logged with its method, path, Range and
  * Content-Range, and the status the client got.
  */
@@ -30,6 +30,8 @@ export interface Faults {
   unavailable?: { times: number; match?: Match };
   /** Answer 429 Too Many Requests with Retry-After to `times` matching requests. */
   tooMany?: { times: number; retryAfter: string; match?: Match };
+  /** Forward only `bytes` of the first `times` PATCH bodies, then break both connections. */
+  cutPatch?: { bytes: number; times?: number };
   /** Flip one byte in the middle of blobs larger than minSize. */
   corrupt?: { minSize?: number };
 }
@@ -63,7 +65,7 @@ export async function startFaultyProxy(
   initial: Faults = {},
 ): Promise<FaultyProxy> {
   let faults = initial;
-  let counts = { cut: 0, unavailable: 0, tooMany: 0 };
+  let counts = { cut: 0, unavailable: 0, tooMany: 0, cutPatch: 0 };
   const requests: ProxyRequest[] = [];
   const sockets = new Set<import('node:net').Socket>();
   let blobBytesSent = 0;
@@ -120,6 +122,24 @@ export async function startFaultyProxy(
       },
     );
     upstream.on('error', () => res.destroy());
+    const { cutPatch } = faults;
+    if (cutPatch && req.method === 'PATCH' && counts.cutPatch < (cutPatch.times ?? 1)) {
+      counts.cutPatch++;
+      let forwarded = 0;
+      req.on('data', (chunk: Buffer) => {
+        const room = cutPatch.bytes - forwarded;
+        if (room <= 0) return;
+        upstream.write(chunk.subarray(0, room));
+        forwarded += Math.min(room, chunk.length);
+        if (forwarded >= cutPatch.bytes)
+          setTimeout(() => {
+            entry.status = -1;
+            upstream.destroy();
+            res.socket?.destroy();
+          }, 50);
+      });
+      return;
+    }
     req.pipe(upstream);
   });
 
@@ -178,7 +198,7 @@ export async function startFaultyProxy(
     requests,
     set(next: Faults) {
       faults = next;
-      counts = { cut: 0, unavailable: 0, tooMany: 0 };
+      counts = { cut: 0, unavailable: 0, tooMany: 0, cutPatch: 0 };
     },
     get blobBytesSent() {
       return blobBytesSent;

@@ -69,7 +69,8 @@ export function parseRetryAfter(header: string | null | undefined, now = Date.no
   if (!header) return undefined;
   const text = header.trim();
   if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
+  // An HTTP date names its weekday and month (Date.parse alone reads `-1` as a year).
+  const at = /[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
 }
