@@ -150,6 +150,33 @@ test('skiff push in chunks: a chunk cut midway (the registry got part of it) sti
   assert.equal(copied.status, 0, copied.stderr);
 });
 
+test('a monolithic push: a 503 on the upload’s PUT and a 429 on a HEAD are retried', async (t) => {
+  const registry = await startRegistry(t);
+  const proxy = await startFaultyProxy(t, registry.port);
+  const ref = `${proxy.host}/mono:1`;
+  const e = engine(t);
+  await importBusybox(e.root);
+  assert.equal((await e.skiff(['tag', 'busybox:latest', ref])).status, 0);
+  proxy.set({
+    unavailable: { times: 2, match: /\/blobs\/uploads\/.*digest=sha256/ },
+    tooMany: { times: 1, retryAfter: '0', match: /\/blobs\/sha256:/ },
+  });
+  const r = await e.skiff(['push', ref]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(proxy.requests.filter((q) => q.status === 503 && q.method === 'PUT').length, 2);
+  assert.equal(proxy.requests.filter((q) => q.status === 429 && q.method === 'HEAD').length, 1);
+  assert.equal(proxy.requests.filter((q) => q.method === 'PATCH').length, 0, 'no chunks below the threshold');
+  proxy.set({});
+  assert.equal(rawManifest(`${registry.host}/mono:1`).digest, pushedDigest(r));
+  const layout = tempDir(t, 'skiff-pushc-oci-');
+  const copied = spawnSync(
+    'skopeo',
+    ['copy', '-q', '--src-tls-verify=false', `docker://${registry.host}/mono:1`, `oci:${layout}:x`],
+    { encoding: 'utf8' },
+  );
+  assert.equal(copied.status, 0, copied.stderr);
+});
+
 /** A host image and an s390x one, one small layer each. */
 async function twoPlatforms(): Promise<PlatformImage[]> {
   const host = process.arch === 'arm64' ? 'arm64' : 'amd64';

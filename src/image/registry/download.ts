@@ -72,15 +72,22 @@ async function fill(
       before > 0 ? { range: `bytes=${before}-` } : {},
     );
     if (!response.body) throw invalidArgument(`blob ${ingest.digest}: the registry sent no body`);
-    if (before > 0 && !(await continues(response, before))) await ingest.reset();
     let cut: unknown;
-    try {
-      await ingest.append(progress(response.body as AsyncIterable<Uint8Array>, ingest, options));
-    } catch (err) {
+    const answer = before > 0 ? rangeAnswer(response, before) : 'whole';
+    if (answer === 'whole') await ingest.reset();
+    if (answer === 'other') {
+      // A part we did not ask for: drop it and ask for the whole blob next time.
       await response.body.cancel().catch(() => {});
-      if (!isTransientNetworkError(err)) throw err;
-      cut = err;
-    }
+      await ingest.reset();
+      cut = new Error(`Content-Range ${response.headers.get('content-range')} for Range bytes=${before}-`);
+    } else
+      try {
+        await ingest.append(progress(response.body as AsyncIterable<Uint8Array>, ingest, options));
+      } catch (err) {
+        await response.body.cancel().catch(() => {});
+        if (!isTransientNetworkError(err)) throw err;
+        cut = err;
+      }
     if (ingest.offset >= ingest.size) return;
     // Cut midway (or a body that just ended short): back off, then ask for the rest.
     failures = ingest.offset > before ? 1 : failures + 1;
@@ -94,15 +101,14 @@ async function fill(
   }
 }
 
-/** Whether a response to `Range: bytes=<offset>-` continues at offset (206 from there), else it is whole. */
-async function continues(response: Response, offset: number): Promise<boolean> {
-  if (response.status !== 206) return false;
+/**
+ * What a response to `Range: bytes=<offset>-` holds: the rest (206 from offset), the whole blob (any
+ * 200: a registry or storage service that ignores Range), or another part.
+ */
+function rangeAnswer(response: Response, offset: number): 'rest' | 'whole' | 'other' {
+  if (response.status !== 206) return 'whole';
   const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
-  if (range && Number(range[1]) === offset) return true;
-  await response.body?.cancel().catch(() => {});
-  throw invalidArgument(
-    `the registry answered Range: bytes=${offset}- with Content-Range: ${response.headers.get('content-range')}`,
-  );
+  return range && Number(range[1]) === offset ? 'rest' : 'other';
 }
 
 async function* progress(
