@@ -43,8 +43,8 @@ function traces(e: EngineEnv, id: string): string[] {
     );
   const ipam = path.join(e.runroot, 'cni', 'ipam');
   if (existsSync(ipam))
+    // host-local's lease file holds the container id it was given to.
     for (const net of readdirSync(ipam))
-      // host-local's lease file holds the container id it was given to.
       for (const f of readdirSync(path.join(ipam, net)).filter((f) => /^\d/.test(f)))
         if (readFileSync(path.join(ipam, net, f), 'utf8').includes(id)) found.push(`lease ${net}/${f}`);
   const rules = execFileSync('iptables-save', [], { encoding: 'utf8' });
@@ -180,4 +180,88 @@ test('run on a network that does not exist is refused at create', async (t) => {
   assert.equal(r.status, 125);
   assert.match(r.stderr, /network nosuchnet not found/);
   assert.equal(ok(e.skiff(['ps', '-aq'])), '');
+});
+
+test('connect/disconnect on a running container; --ip and --network-alias; names resolve across the joined network', async (t) => {
+  const e = await engineEnv(t);
+  ok(e.skiff(['network', 'create', 'front']));
+  ok(e.skiff(['network', 'create', '--subnet', '10.99.77.0/24', 'back']));
+  ok(
+    e.skiff([
+      'run',
+      '-d',
+      '--name',
+      'app',
+      '--network',
+      'front',
+      '--network-alias',
+      'api',
+      'busybox',
+      'sleep',
+      '300',
+    ]),
+  );
+  ok(
+    e.skiff([
+      'run',
+      '-d',
+      '--name',
+      'db',
+      '--network',
+      'back',
+      '--ip',
+      '10.99.77.50',
+      'busybox',
+      'sleep',
+      '300',
+    ]),
+  );
+  assert.equal(
+    ok(e.skiff(['inspect', '-f', '{{.NetworkSettings.Networks.back.IPAddress}}', 'db'])),
+    '10.99.77.50\n',
+  );
+  // Not on the same network yet: db does not know app.
+  assert.notEqual(e.skiff(['exec', 'db', 'ping', '-c', '1', '-W', '1', 'app']).status, 0);
+
+  ok(e.skiff(['network', 'connect', '--alias', 'backend-app', 'back', 'app']));
+  assert.deepEqual(
+    ok(e.skiff(['exec', 'app', 'ls', '/sys/class/net']))
+      .split(/\s+/)
+      .filter(Boolean),
+    ['eth0', 'eth1', 'lo'],
+  );
+  for (const name of ['app', 'backend-app']) {
+    const ping = e.skiff(['exec', 'db', 'ping', '-c', '1', '-W', '2', name]);
+    assert.equal(ping.status, 0, `${name}: ${ping.stdout}${ping.stderr}`);
+  }
+  assert.equal(e.skiff(['exec', 'app', 'ping', '-c', '1', '-W', '2', 'db']).status, 0);
+  const refused = e.skiff(['network', 'connect', 'back', 'app']);
+  assert.match(refused.stderr, /already exists in network back/);
+  const networks = JSON.parse(
+    ok(e.skiff(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'app'])),
+  ) as Record<string, { Aliases: string[] | null; IPAddress: string }>;
+  assert.deepEqual(Object.keys(networks).sort(), ['back', 'front']);
+  assert.deepEqual(networks.front!.Aliases, ['api']);
+  assert.match(networks.back!.IPAddress, /^10\.99\.77\.\d+$/);
+
+  ok(e.skiff(['network', 'disconnect', 'back', 'app']));
+  assert.deepEqual(
+    ok(e.skiff(['exec', 'app', 'ls', '/sys/class/net']))
+      .split(/\s+/)
+      .filter(Boolean),
+    ['eth0', 'lo'],
+  );
+  assert.doesNotMatch(ok(e.skiff(['exec', 'db', 'cat', '/etc/hosts'])), /\bapp\b/);
+  assert.match(e.skiff(['network', 'disconnect', 'back', 'app']).stderr, /is not connected to network back/);
+  // The connection outlives a restart only if it was kept: after disconnect it is not back.
+  ok(e.skiff(['restart', '-t', '0', 'app']));
+  assert.deepEqual(
+    ok(e.skiff(['exec', 'app', 'ls', '/sys/class/net']))
+      .split(/\s+/)
+      .filter(Boolean),
+    ['eth0', 'lo'],
+  );
+  const ip = e.skiff(['run', '--rm', '--network', 'none', '--ip', '10.1.1.1', 'busybox', 'true']);
+  assert.equal(ip.status, 125);
+  assert.match(ip.stderr, /supported only for user-defined networks/);
 });

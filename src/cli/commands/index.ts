@@ -107,7 +107,12 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
   network: {
     summary: 'Manage networks',
     verbs: {
+      connect: { summary: 'Connect a container to a network', load: () => import('./network/connect.ts') },
       create: { summary: 'Create a network', load: () => import('./network/create.ts') },
+      disconnect: {
+        summary: 'Disconnect a container from a network',
+        load: () => import('./network/disconnect.ts'),
+      },
       inspect: {
         summary: 'Display detailed information on one or more networks',
         load: () => import('./network/inspect.ts'),

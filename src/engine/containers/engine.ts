@@ -32,7 +32,14 @@ import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import { EventLog } from '../events/index.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
-import { disconnectContainer } from '../networks/index.ts';
+import {
+  connectNetwork,
+  disconnectContainer,
+  disconnectNetwork,
+  type EndpointConfig,
+  type EndpointsConfig,
+  openNetworks,
+} from '../networks/index.ts';
 import {
   containerDir,
   containerLog,
@@ -65,6 +72,8 @@ export interface CreateRequest {
   hostConfig: HostConfig;
   /** --pull: when the image may be fetched from a registry. */
   pull?: 'missing' | 'always' | 'never';
+  /** docker's NetworkingConfig: per network, --ip and --network-alias. */
+  networking?: { EndpointsConfig?: EndpointsConfig };
 }
 
 export interface ExecRequest {
@@ -580,6 +589,28 @@ export class Engine {
       log: containerLog(this.paths, c.id),
       monitor: shimDir(this.paths, c.id),
     };
+  }
+
+  // ---- networks (issue 7) -------------------------------------------------------------------
+
+  /** `network connect`: the container joins the network now if it runs, and at every start. */
+  async connectNetwork(ref: string, networkRef: string, cfg: EndpointConfig = {}): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    const network = await openNetworks(this.paths).get(networkRef);
+    await this.lock(id, 'network-connect', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      await connectNetwork(this.paths, c, network, cfg, () => this.records.list());
+    });
+  }
+
+  /** `network disconnect`: the container leaves the network now if it runs, and for good. */
+  async disconnectNetwork(ref: string, networkRef: string): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    const network = await openNetworks(this.paths).get(networkRef);
+    await this.lock(id, 'network-disconnect', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      await disconnectNetwork(this.paths, c, network, () => this.records.list());
+    });
   }
 }
 

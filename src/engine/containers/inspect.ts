@@ -8,6 +8,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
+import type {
+  Attachment,
+  ContainerNetworkState,
+  EndpointConfig,
+  EndpointsConfig,
+} from '../networks/index.ts';
 import { DEFAULT_NETWORK_NAME } from '../spec/index.ts';
 import type { Container } from './records.ts';
 
@@ -188,33 +194,27 @@ function fullHostConfig(c: Container): Record<string, unknown> {
 }
 
 /**
- * Docker's NetworkSettings: for none and host one network entry without addresses; on a CNI network
- * what its attachment recorded (network.json beside the bundle) while it runs, and the published
- * ports. The top-level address fields are filled for the default network only, as docker's.
+ * Docker's NetworkSettings: for none and host one network entry without addresses; on CNI networks
+ * what each attachment recorded (network.json beside the bundle) while it runs, the networks it is to
+ * be on (networks.json) when it does not, and the published ports. The top-level address fields are
+ * filled for the default network only, as docker's.
  */
 function networkSettings(c: Container, dir: string): Record<string, unknown> {
-  const state = readNetworkStateFile(path.join(dir, 'network.json'));
-  const e = state?.endpoint;
-  const endpoint = {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    MacAddress: e?.macAddress ?? '',
-    DriverOpts: null,
-    NetworkID: state?.networkId ?? '',
-    EndpointID: e ? endpointId(state!.networkId, c.id) : '',
-    Gateway: e?.gateway ?? '',
-    IPAddress: e?.ipAddress ?? '',
-    IPPrefixLen: e?.prefixLen ?? 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: e && state!.network !== DEFAULT_NETWORK_NAME ? [c.name, c.id.slice(0, 12)] : null,
-  };
-  const top = state?.network === DEFAULT_NETWORK_NAME ? endpoint : undefined;
+  const state = readJsonFile<ContainerNetworkState>(path.join(dir, 'network.json'));
+  const desired = readJsonFile<EndpointsConfig>(path.join(dir, 'networks.json'));
+  const networks: Record<string, unknown> = {};
+  for (const a of state?.attachments ?? []) networks[a.network] = endpointJson(c, a, desired?.[a.network]);
+  for (const name of Object.keys(desired ?? {}))
+    networks[name] ??= endpointJson(c, undefined, desired?.[name]);
+  if (Object.keys(networks).length === 0) networks[networkName(c)] = endpointJson(c, undefined, undefined);
+  const primary = state?.attachments[0];
+  const top =
+    primary?.network === DEFAULT_NETWORK_NAME
+      ? (networks[primary.network] as Record<string, unknown>)
+      : undefined;
   const ports: Record<string, unknown> = {};
   for (const key of Object.keys(c.config.ExposedPorts ?? {})) ports[key] = null;
-  Object.assign(ports, state?.ports ?? {});
+  Object.assign(ports, primary?.ports ?? {});
   return {
     Bridge: '',
     SandboxID: '',
@@ -233,7 +233,32 @@ function networkSettings(c: Container, dir: string): Record<string, unknown> {
     IPPrefixLen: top?.IPPrefixLen ?? 0,
     IPv6Gateway: '',
     MacAddress: top?.MacAddress ?? '',
-    Networks: { [state?.network ?? networkName(c)]: endpoint },
+    Networks: networks,
+  };
+}
+
+function endpointJson(
+  c: Container,
+  a: Attachment | undefined,
+  cfg: EndpointConfig | undefined,
+): Record<string, unknown> {
+  const e = a?.endpoint;
+  const ip = cfg?.IPAMConfig?.IPv4Address;
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null,
+    Links: null,
+    Aliases: cfg?.Aliases?.length ? cfg.Aliases : null,
+    MacAddress: e?.macAddress ?? '',
+    DriverOpts: null,
+    NetworkID: a?.networkId ?? '',
+    EndpointID: a ? endpointId(a.networkId, c.id) : '',
+    Gateway: e?.gateway ?? '',
+    IPAddress: e?.ipAddress ?? '',
+    IPPrefixLen: e?.prefixLen ?? 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: a && a.network !== DEFAULT_NETWORK_NAME ? [c.name, c.id.slice(0, 12), ...a.aliases] : null,
   };
 }
 
@@ -242,18 +267,9 @@ function endpointId(networkId: string, containerId: string): string {
   return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
 }
 
-interface NetworkStateFile {
-  netns: string;
-  network: string;
-  networkId: string;
-  endpoint: { ipAddress: string; prefixLen: number; gateway?: string; macAddress?: string };
-  ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
-}
-
-/** network.json (../networks/attach.ts writes it while the container is attached). */
-export function readNetworkStateFile(file: string): NetworkStateFile | undefined {
+function readJsonFile<T>(file: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as NetworkStateFile;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }

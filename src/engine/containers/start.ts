@@ -12,7 +12,7 @@ import { CREATE_CWD_ANNOTATION } from '../../runtime/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { resolveMounts } from '../mounts.ts';
-import { checkNetworkExists, connectContainer } from '../networks/index.ts';
+import { checkNetworkExists, connectContainer, saveDesiredNetworks } from '../networks/index.ts';
 import {
   buildSpec,
   logOptions,
@@ -52,6 +52,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await prepareRootfs(store, image.id, c.id, { snapshotter: engine.snapshotter() });
       c.mounts = await resolveMounts(engine.volumes, c.hostConfig, config.Volumes, c.id);
+      await saveDesiredNetworks(engine.paths, c, request.networking?.EndpointsConfig);
       await writeEtcFiles(dir, c);
     },
   };

@@ -1,16 +1,18 @@
 /**
- * A container on a CNI network (DESIGN.md, "Process model"): at each start its network namespace is
- * pinned under the run root and attached (CNI ADD, published ports through portmap) before the
- * container is created, which then joins it by path; after it exits — cleanup, rm, a recovery — the
- * attachment is DELeted and the namespace removed. What it got (address, ports) is kept beside the
- * bundle in network.json for inspect and ps. On a user-defined network the members reach each other
- * by name: every member's /etc/hosts lists the others (rewritten in place — it is bind-mounted — each
- * time one joins or leaves).
+ * A container on CNI networks (DESIGN.md, "Process model"): at each start its network namespace is
+ * pinned under the run root and attached to each of its networks in order (eth0, eth1, …: CNI ADD,
+ * the published ports through the first one's portmap) before the container is created, which then
+ * joins it by path; after it exits — cleanup, rm, a recovery — every attachment is DELeted and the
+ * namespace removed. `network connect`/`disconnect` add or remove one attachment of a running
+ * container. What it is to be on (docker's EndpointsConfig: aliases, a fixed address) is kept in
+ * networks.json beside the bundle; what it got (addresses, ports) in network.json while attached. On a
+ * user-defined network the members reach each other by name, short id and aliases: every member's
+ * /etc/hosts lists the others (rewritten in place — it is bind-mounted — as they come and go).
  */
 import { readFileSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrno, writeFileAtomic } from '../../common/index.ts';
+import { failedPrecondition, hasErrno, invalidArgument, writeFileAtomic } from '../../common/index.ts';
 import {
   createNetns,
   DEFAULT_NETWORK,
@@ -22,36 +24,84 @@ import {
 import type { Container } from '../containers/records.ts';
 import { hostsFile } from '../files.ts';
 import { containerDir, type EnginePaths } from '../paths.ts';
-import { defaultHostname, networkNameOf } from '../spec/index.ts';
+import { defaultHostname, networkModeOf, networkNameOf } from '../spec/index.ts';
 import { openNetworks } from './networks.ts';
 import { type PortMap, requestedBindings, resolveBindings } from './ports.ts';
 
-/** What network.json records of a running container's network. */
-export interface ContainerNetworkState {
-  readonly netns: string;
-  readonly network: string;
-  readonly networkId: string;
-  readonly endpoint: Endpoint;
-  readonly ports: PortMap;
+/** docker's EndpointSettings as create or connect gives it (the parts skiff uses). */
+export interface EndpointConfig {
+  Aliases?: string[] | null;
+  IPAMConfig?: { IPv4Address?: string } | null;
 }
 
-const IF_NAME = 'eth0';
+/** docker's NetworkingConfig.EndpointsConfig: network name → its settings, in attach order. */
+export type EndpointsConfig = Record<string, EndpointConfig>;
+
+/** One attachment of a running container. */
+export interface Attachment {
+  readonly network: string;
+  readonly networkId: string;
+  readonly ifName: string;
+  readonly endpoint: Endpoint;
+  readonly aliases: readonly string[];
+  /** The published ports (the first attachment's). */
+  readonly ports?: PortMap;
+}
+
+/** What network.json records while the container is attached. */
+export interface ContainerNetworkState {
+  readonly netns: string;
+  readonly attachments: readonly Attachment[];
+}
 
 export const netnsPath = (p: EnginePaths, id: string) => path.join(p.runroot, 'netns', id);
 const stateFile = (p: EnginePaths, id: string) => path.join(containerDir(p, id), 'network.json');
+const desiredFile = (p: EnginePaths, id: string) => path.join(containerDir(p, id), 'networks.json');
 
-/** The network.json of a container (undefined when it is not attached now). */
-export function readNetworkState(p: EnginePaths, id: string): ContainerNetworkState | undefined {
+function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(stateFile(p, id), 'utf8')) as ContainerNetworkState;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
-/** Whether the container's network mode is a CNI network (otherwise none/host: nothing to do). */
-export function usesCniNetwork(c: Container): boolean {
-  return networkNameOf(c.hostConfig) !== undefined;
+/** network.json (undefined when the container is not attached now). */
+export function readNetworkState(p: EnginePaths, id: string): ContainerNetworkState | undefined {
+  return readJson<ContainerNetworkState>(stateFile(p, id));
+}
+
+const canonical = (name: string) => (name === 'bridge' ? DEFAULT_NETWORK : name);
+
+/** The networks the container is to be on, in attach order: networks.json, else its NetworkMode's. */
+export function desiredNetworks(p: EnginePaths, c: Container): [string, EndpointConfig][] {
+  const saved = readJson<EndpointsConfig>(desiredFile(p, c.id));
+  if (saved) return Object.entries(saved);
+  const name = networkNameOf(c.hostConfig);
+  return name === undefined ? [] : [[canonical(name), {}]];
+}
+
+/** At create: the container's networks, from its NetworkMode and the create's EndpointsConfig. */
+export async function saveDesiredNetworks(
+  p: EnginePaths,
+  c: Container,
+  requested: EndpointsConfig | undefined,
+): Promise<void> {
+  const primary = networkNameOf(c.hostConfig);
+  if (primary === undefined) {
+    if (requested && Object.keys(requested).length > 0)
+      throw invalidArgument(
+        `network settings (--ip, --network-alias) need a network: the container's mode is "${c.hostConfig.NetworkMode || 'none'}"`,
+      );
+    return;
+  }
+  const out: EndpointsConfig = { [canonical(primary)]: {} };
+  for (const [name, cfg] of Object.entries(requested ?? {})) out[canonical(name)] = cfg;
+  await writeDesired(p, c.id, out);
+}
+
+async function writeDesired(p: EnginePaths, id: string, cfg: EndpointsConfig): Promise<void> {
+  await writeFileAtomic(desiredFile(p, id), JSON.stringify(cfg), 0o644);
 }
 
 async function networkFor(store: NetworkStore, name: string): Promise<Network> {
@@ -59,110 +109,189 @@ async function networkFor(store: NetworkStore, name: string): Promise<Network> {
 }
 
 /**
- * Pins the namespace and attaches the container; returns the namespace's path. Anything a previous
- * run left (a crash) is detached first. On failure nothing stays attached.
+ * Pins the namespace and attaches every network; returns the namespace's path (undefined for none
+ * and host). What a previous run left (a crash) is detached first. On failure nothing stays.
  */
 export async function connectContainer(
   paths: EnginePaths,
   c: Container,
-  peers: () => Container[],
+  all: () => Container[],
 ): Promise<string | undefined> {
-  const name = networkNameOf(c.hostConfig);
-  if (name === undefined) return undefined;
+  if (networkModeOf(c.hostConfig) !== 'bridge') return undefined;
   const store = openNetworks(paths);
-  await disconnectContainer(paths, c, peers);
-  const network = await networkFor(store, name);
+  await disconnectContainer(paths, c, all);
   const netns = netnsPath(paths, c.id);
   await createNetns(netns);
   try {
-    const taken = (await store.publishedPorts())
-      .filter((p) => p.containerId !== c.id)
-      .flatMap((p) => p.mappings);
-    const { ports, mappings } = await resolveBindings(requestedBindings(c.config, c.hostConfig), taken);
-    const endpoint = await store.attach(network, {
-      containerId: c.id,
-      netns,
-      ifName: IF_NAME,
-      ...(mappings.length ? { portMappings: mappings } : {}),
-    });
-    const state: ContainerNetworkState = {
-      netns,
-      network: network.name,
-      networkId: network.id,
-      endpoint,
-      ports,
-    };
-    await writeFileAtomic(stateFile(paths, c.id), JSON.stringify(state), 0o644);
-    await refreshHosts(paths, network, [c, ...peers()]);
+    const attachments: Attachment[] = [];
+    for (const [i, [name, cfg]] of desiredNetworks(paths, c).entries()) {
+      const ports = i === 0 ? requestedBindings(c.config, c.hostConfig) : {};
+      attachments.push(await attachOne(store, c, netns, name, cfg, `eth${i}`, ports));
+      await writeState(paths, c.id, { netns, attachments });
+    }
+    await writeState(paths, c.id, { netns, attachments });
+    await refreshHosts(paths, all());
     return netns;
   } catch (err) {
-    await disconnectContainer(paths, c, peers).catch(() => undefined);
+    await disconnectContainer(paths, c, all).catch(() => undefined);
     throw err;
   }
 }
 
-/** CNI DEL and the namespace's removal; a container that is not attached is left as it is. */
+async function attachOne(
+  store: NetworkStore,
+  c: Container,
+  netns: string,
+  name: string,
+  cfg: EndpointConfig,
+  ifName: string,
+  requestedPorts: PortMap,
+): Promise<Attachment> {
+  const network = await networkFor(store, name);
+  const taken = (await store.publishedPorts())
+    .filter((p) => p.containerId !== c.id)
+    .flatMap((p) => p.mappings);
+  const { ports, mappings } = await resolveBindings(requestedPorts, taken);
+  const ip = cfg.IPAMConfig?.IPv4Address;
+  const endpoint = await store.attach(network, {
+    containerId: c.id,
+    netns,
+    ifName,
+    ...(ip ? { ip } : {}),
+    ...(mappings.length ? { portMappings: mappings } : {}),
+  });
+  return {
+    network: network.name,
+    networkId: network.id,
+    ifName,
+    endpoint,
+    aliases: cfg.Aliases ?? [],
+    ...(Object.keys(ports).length ? { ports } : {}),
+  };
+}
+
+async function writeState(paths: EnginePaths, id: string, state: ContainerNetworkState): Promise<void> {
+  await writeFileAtomic(stateFile(paths, id), JSON.stringify(state), 0o644);
+}
+
+/** Every attachment DELeted and the namespace removed; a container not attached is left as it is. */
 export async function disconnectContainer(
   paths: EnginePaths,
   c: Container,
-  peers: () => Container[],
+  all: () => Container[],
 ): Promise<void> {
   const state = readNetworkState(paths, c.id);
-  const name = state?.network ?? networkNameOf(c.hostConfig);
   const store = openNetworks(paths);
   const netns = netnsPath(paths, c.id);
-  if (name !== undefined) {
-    // The attachment is cached under the network's name; NetworkMode may hold its id.
-    const networkName =
-      state?.network ??
-      (await store.get(resolvedName(name)).then(
-        (n) => n.name,
-        () => resolvedName(name),
-      ));
-    const cached = await store.cni.cached(networkName, c.id, IF_NAME);
-    if (cached) await store.detach(cached.networkName, c.id, IF_NAME, netns);
+  // Without network.json (a crash before it was written), the desired networks name the candidates;
+  // the CNI cache says which of them were attached, under the network's name.
+  const candidates = state
+    ? state.attachments.map((a) => [a.network, a.ifName] as const)
+    : desiredNetworks(paths, c).map(([name], i) => [name, `eth${i}`] as const);
+  for (const [name, ifName] of candidates) {
+    const networkName = await store.get(name).then(
+      (n) => n.name,
+      () => name,
+    );
+    const cached = await store.cni.cached(networkName, c.id, ifName);
+    if (cached) await store.detach(cached.networkName, c.id, ifName, netns);
   }
-  await removeNetns(netns);
+  // lstat, not the tool: most calls (every start clears what a crash may have left) find nothing.
+  if (await exists(netns)) await removeNetns(netns);
   await rm(stateFile(paths, c.id), { force: true });
-  if (state) {
-    const network = await store.get(state.network).catch(() => undefined);
-    if (network)
-      await refreshHosts(
-        paths,
-        network,
-        peers().filter((p) => p.id !== c.id),
-      );
-  }
+  if (state) await refreshHosts(paths, all());
 }
 
-const resolvedName = (name: string) => (name === 'bridge' ? DEFAULT_NETWORK : name);
+/** `network connect`: saved for the next starts; attached now when the container runs. */
+export async function connectNetwork(
+  paths: EnginePaths,
+  c: Container,
+  network: Network,
+  cfg: EndpointConfig,
+  all: () => Container[],
+): Promise<void> {
+  if (networkModeOf(c.hostConfig) !== 'bridge')
+    throw failedPrecondition(
+      `container ${c.name} has network mode "${c.hostConfig.NetworkMode || 'none'}": only a container created on a network can be connected to others`,
+    );
+  const desired = Object.fromEntries(desiredNetworks(paths, c));
+  if (network.name in desired)
+    throw failedPrecondition(`endpoint with name ${c.name} already exists in network ${network.name}`);
+  const state = readNetworkState(paths, c.id);
+  if (state) {
+    const used = new Set(state.attachments.map((a) => a.ifName));
+    let n = 0;
+    while (used.has(`eth${n}`)) n++;
+    const attachment = await attachOne(openNetworks(paths), c, state.netns, network.name, cfg, `eth${n}`, {});
+    await writeState(paths, c.id, { ...state, attachments: [...state.attachments, attachment] });
+  }
+  await writeDesired(paths, c.id, { ...desired, [network.name]: cfg });
+  if (state) await refreshHosts(paths, all());
+}
+
+/** `network disconnect`: detached now when running, and not attached at the next starts. */
+export async function disconnectNetwork(
+  paths: EnginePaths,
+  c: Container,
+  network: Network,
+  all: () => Container[],
+): Promise<void> {
+  const desired = Object.fromEntries(desiredNetworks(paths, c));
+  const state = readNetworkState(paths, c.id);
+  const attachment = state?.attachments.find((a) => a.network === network.name);
+  if (!(network.name in desired) && !attachment)
+    throw failedPrecondition(`container ${c.id} is not connected to network ${network.name}`);
+  if (state && attachment) {
+    await openNetworks(paths).detach(network.name, c.id, attachment.ifName, state.netns);
+    await writeState(paths, c.id, {
+      ...state,
+      attachments: state.attachments.filter((a) => a !== attachment),
+    });
+  }
+  delete desired[network.name];
+  await writeDesired(paths, c.id, desired);
+  if (state) await refreshHosts(paths, all());
+}
+
+/** The names of the networks the container is on (for in-use checks, inspect when stopped). */
+export function containerNetworkNames(paths: EnginePaths, c: Container): string[] {
+  const state = readNetworkState(paths, c.id);
+  const names = new Set(desiredNetworks(paths, c).map(([name]) => name));
+  for (const a of state?.attachments ?? []) names.add(a.network);
+  return [...names];
+}
 
 /**
- * Rewrites /etc/hosts of every attached member of a user-defined network so that each lists the
- * others (docker resolves container names on user-defined networks only, not on its default one).
+ * Rewrites /etc/hosts of every attached container: its own address, then the members of its
+ * user-defined networks by name, short id and aliases (docker resolves names on those, not on its
+ * default network).
  */
-async function refreshHosts(paths: EnginePaths, network: Network, candidates: Container[]): Promise<void> {
-  if (network.name === DEFAULT_NETWORK) return writeOwnHosts(paths, candidates[0]);
-  const members = candidates
+async function refreshHosts(paths: EnginePaths, all: Container[]): Promise<void> {
+  const attached = all
     .map((c) => ({ c, state: readNetworkState(paths, c.id) }))
-    .filter((m): m is { c: Container; state: ContainerNetworkState } => m.state?.network === network.name);
-  for (const { c, state } of members) {
-    const peers = members
-      .filter((m) => m.c.id !== c.id)
-      .map((m) => ({ ip: m.state.endpoint.ipAddress, names: [m.c.name, m.c.id.slice(0, 12)] }));
-    await writeHosts(paths, c, state, peers);
+    .filter((m): m is { c: Container; state: ContainerNetworkState } => m.state !== undefined);
+  for (const member of attached) {
+    const peers: { ip: string; names: string[] }[] = [];
+    for (const own of member.state.attachments) {
+      if (own.network === DEFAULT_NETWORK) continue;
+      for (const other of attached) {
+        if (other.c.id === member.c.id) continue;
+        const theirs = other.state.attachments.find((a) => a.network === own.network);
+        if (theirs)
+          peers.push({
+            ip: theirs.endpoint.ipAddress,
+            names: [other.c.name, other.c.id.slice(0, 12), ...theirs.aliases],
+          });
+      }
+    }
+    await writeHosts(paths, member.c, member.state.attachments[0]?.endpoint.ipAddress, peers);
   }
-}
-
-async function writeOwnHosts(paths: EnginePaths, c: Container | undefined): Promise<void> {
-  const state = c && readNetworkState(paths, c.id);
-  if (c && state) await writeHosts(paths, c, state, []);
 }
 
 async function writeHosts(
   paths: EnginePaths,
   c: Container,
-  state: ContainerNetworkState,
+  ip: string | undefined,
   peers: { ip: string; names: string[] }[],
 ): Promise<void> {
   const hostname = c.config.Hostname || defaultHostname(c.id, c.hostConfig);
@@ -170,7 +299,7 @@ async function writeHosts(
     hostname,
     ...(c.config.Domainname ? { domainname: c.config.Domainname } : {}),
     networkMode: 'bridge',
-    ip: state.endpoint.ipAddress,
+    ...(ip ? { ip } : {}),
     ...(c.hostConfig.ExtraHosts ? { extraHosts: c.hostConfig.ExtraHosts } : {}),
     peers,
   });
@@ -186,6 +315,13 @@ export function containerPorts(paths: EnginePaths, c: Container): PortMap {
   const state = readNetworkState(paths, c.id);
   const out: PortMap = {};
   for (const key of Object.keys(c.config.ExposedPorts ?? {})) out[key] = null;
-  if (state) Object.assign(out, state.ports);
+  Object.assign(out, state?.attachments[0]?.ports ?? {});
   return out;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -10,6 +10,7 @@ import type { Container, ContainerRecords } from '../containers/records.ts';
 import type { HostConfig } from '../docker-types.ts';
 import type { EnginePaths } from '../paths.ts';
 import { networkNameOf } from '../spec/index.ts';
+import { containerNetworkNames } from './attach.ts';
 
 /** CNI configuration lists: $SKIFF_CNI_CONFIG_DIR, else <root>/networks. */
 export const networkConfigDir = (p: EnginePaths) =>
@@ -34,24 +35,16 @@ export function openNetworks(p: EnginePaths): NetworkStore {
 /** docker's pre-defined networks that are not CNI networks. */
 export const BUILTIN_NETWORKS = ['host', 'none'] as const;
 
-/** The names of the networks a container's HostConfig.NetworkMode puts it on (docker's `bridge` is skiff's default). */
-export function containerNetworkNames(c: Container): string[] {
-  const mode = c.hostConfig.NetworkMode ?? '';
-  if (mode === '' || mode === 'none' || mode === 'host' || mode.startsWith('container:')) return [];
-  if (mode === 'bridge' || mode === 'default') return [DEFAULT_NETWORK];
-  return [mode];
-}
-
-/** The containers (any state) that use the network, by name or id. */
-export function containersUsing(records: ContainerRecords, network: Network): Container[] {
+/** The containers (any state) that are on the network, by name or id. */
+export function containersUsing(p: EnginePaths, records: ContainerRecords, network: Network): Container[] {
   return records
     .list()
-    .filter((c) => containerNetworkNames(c).some((n) => n === network.name || n === network.id));
+    .filter((c) => containerNetworkNames(p, c).some((n) => n === network.name || n === network.id));
 }
 
 /** Refuses to remove a network that containers use, naming them (docker: "has active endpoints"). */
-export function checkUnused(records: ContainerRecords, network: Network): void {
-  const users = containersUsing(records, network);
+export function checkUnused(p: EnginePaths, records: ContainerRecords, network: Network): void {
+  const users = containersUsing(p, records, network);
   if (users.length > 0)
     throw failedPrecondition(
       `error while removing network: network ${network.name} id ${network.id} has active endpoints (${users.map((c) => c.name).join(', ')}): remove or disconnect them first`,

@@ -16,6 +16,13 @@ export const NETWORK_FLAGS: readonly FlagSpec[] = [
   { name: 'dns-option', type: 'list', valueName: 'list', description: 'Set DNS options' },
   { name: 'dns-search', type: 'list', valueName: 'list', description: 'Set custom DNS search domains' },
   { name: 'expose', type: 'list', valueName: 'list', description: 'Expose a port or a range of ports' },
+  { name: 'ip', type: 'string', description: 'IPv4 address (e.g., 172.30.100.104)' },
+  {
+    name: 'network-alias',
+    type: 'list',
+    valueName: 'list',
+    description: 'Add network-scoped alias for the container',
+  },
   {
     name: 'publish',
     short: 'p',
@@ -103,5 +110,23 @@ export function parseNetworkFlags(strings: (name: string) => string[], publishAl
     dns: strings('dns'),
     dnsOptions: strings('dns-option'),
     dnsSearch: strings('dns-search'),
+  };
+}
+
+/** --ip and --network-alias: docker's EndpointsConfig for the network --network names. */
+export function endpointsConfig(
+  networkMode: string,
+  ip: string | undefined,
+  aliases: readonly string[],
+): Record<string, { IPAMConfig?: { IPv4Address: string }; Aliases?: string[] }> | undefined {
+  if (ip === undefined && aliases.length === 0) return undefined;
+  if (['default', 'none', 'host', ''].includes(networkMode) || networkMode.startsWith('container:'))
+    throw new Error('user specified IP address and aliases are supported only for user-defined networks');
+  if (ip !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`invalid IPv4 address: ${ip}`);
+  return {
+    [networkMode]: {
+      ...(ip !== undefined ? { IPAMConfig: { IPv4Address: ip } } : {}),
+      ...(aliases.length ? { Aliases: [...aliases] } : {}),
+    },
   };
 }

@@ -10,7 +10,7 @@ import type { ContainerConfig, HostConfig, Mount, Ulimit } from '../../../engine
 import { isNamespacedSysctl, logOptions, networkModeOf, rlimitType } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
-import { NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
+import { endpointsConfig, NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
 
 const list = (name: string, description: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   name,
@@ -98,6 +98,8 @@ export interface RunFlags {
   readonly tty: boolean;
   readonly autoRemove: boolean;
   readonly sigProxy: boolean;
+  /** docker's NetworkingConfig (--ip, --network-alias). */
+  readonly networking?: { EndpointsConfig: NonNullable<ReturnType<typeof endpointsConfig>> };
 }
 
 /** The name the engine's commands knew this result by. */
@@ -546,6 +548,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
   const networkMode = text('network') ?? text('net') ?? 'default';
   networkModeOf({ NetworkMode: networkMode });
   const net = parseNetworkFlags(strings, f['publish-all'] === true);
+  const endpoints = endpointsConfig(networkMode, text('ip'), strings('network-alias'));
 
   const detach = context.verb === 'run' && f.detach === true;
   if (detach && attach.length > 0) throw new Error('Conflicting options: -a and -d');
@@ -624,5 +627,6 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     tty,
     autoRemove: f.rm === true,
     sigProxy: f['sig-proxy'] !== false,
+    ...(endpoints && { networking: { EndpointsConfig: endpoints } }),
   };
 }

@@ -60,7 +60,7 @@ const command: CommandDef = {
       const removed: string[] = [];
       for (const n of await networks.list()) {
         if (!n.managed || n.name === DEFAULT_NETWORK || !keep(n.labels, n.created)) continue;
-        if (containersUsing(engine.records, n).length > 0) continue;
+        if (containersUsing(engine.paths, engine.records, n).length > 0) continue;
         await networks.remove(n);
         removed.push(n.name);
       }

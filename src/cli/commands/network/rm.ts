@@ -18,7 +18,7 @@ const command: CommandDef = {
           const view = await findView(networks, ref);
           if (view.builtin || !view.network)
             throw daemonError(`${view.name} is a pre-defined network and cannot be removed`);
-          checkUnused(engine.records, view.network);
+          checkUnused(engine.paths, engine.records, view.network);
           await networks.remove(view.network);
           ctx.out(`${ref}\n`);
         } catch (err) {

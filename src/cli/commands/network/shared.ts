@@ -100,7 +100,7 @@ export async function inspectView(
 ): Promise<Record<string, unknown>> {
   const containers: Record<string, unknown> = {};
   if (v.network)
-    for (const c of containersUsing(engine.records, v.network))
+    for (const c of containersUsing(engine.paths, engine.records, v.network))
       containers[c.id] = await endpointView(c, v, networks);
   return struct('network.Inspect', {
     Name: v.name,
