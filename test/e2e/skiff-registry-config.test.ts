@@ -24,6 +24,7 @@ import { endpointFor, listTagsAt, RegistryClient } from '../../src/image/index.t
 import { importBusybox, SKIFF } from '../helpers/engine.ts';
 import {
   freePort,
+  htpasswdLine,
   startRegistry,
   startTokenIssuer,
   TOKEN_SERVICE,
@@ -674,4 +675,26 @@ test('pull --all-tags: every tag, docker’s lines; a tag or digest with it is r
     assert.equal(r.status, 1);
     assert.match(r.stderr, /repository 127\.0\.0\.1:\d+\/nothing not found: name unknown/);
   });
+});
+
+test('HTTP Basic: wrong credentials are named with where they came from', async (t) => {
+  const line = htpasswdLine('skiff', 's3cret');
+  if (!line) {
+    t.skip('no bcrypt hasher here (python3 crypt with METHOD_BLOWFISH)');
+    return;
+  }
+  const registry = await startRegistry(t, { htpasswd: line });
+  const { skiff, configFile } = engine(t);
+  writeFileSync(
+    configFile,
+    JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from('skiff:wrong').toString('base64') } } }),
+  );
+  const r = await skiff(['pull', `${registry.host}/private/busybox:1`]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `unauthorized: authentication required \\(${registry.host} refused the credentials of user "skiff" from ${configFile}\\)`,
+    ),
+  );
 });
