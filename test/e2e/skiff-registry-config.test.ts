@@ -147,6 +147,25 @@ test('TLS: a registry whose CA is in certs.d is pushed to and pulled from; an un
   });
 
   await t.test(
+    'the system CA store is trusted too (here $SSL_CERT_FILE); an empty certs.d entry says TLS',
+    async () => {
+      const empty = tempDir(t, 'skiff-certsd-');
+      mkdirSync(path.join(empty, registry.host));
+      const config = registriesConfig(t, { certsDir: empty });
+      const system = { SSL_CERT_FILE: certs.caCert, SSL_CERT_DIR: tempDir(t, 'skiff-sslcerts-') };
+      const { skiff } = engine(t, { SKIFF_REGISTRIES_CONFIG: config });
+      const r = await skiff(['pull', ref], { env: system });
+      assert.equal(r.status, 0, r.stderr);
+      const other = engine(t, { SKIFF_REGISTRIES_CONFIG: config });
+      const refused = await other.skiff(['pull', ref], {
+        env: { ...system, SSL_CERT_FILE: certs.otherCaCert },
+      });
+      assert.equal(refused.status, 1, refused.stdout);
+      assert.match(refused.stderr, /is signed by an unknown authority/);
+    },
+  );
+
+  await t.test(
     'no certs.d directory: plain HTTP to a loopback registry, which is said to speak HTTPS',
     async () => {
       const { skiff } = engine(t);

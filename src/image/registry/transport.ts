@@ -1,8 +1,7 @@
 /**
  * TLS towards one host as docker's certs.d lays it out: `<certsDir>/<host[:port]>/*.crt` are CAs
- * trusted for that host besides Node's default ones (Mozilla's bundle, NODE_EXTRA_CA_CERTS, and the
- * system store when Node runs with --use-system-ca), and each `NAME.cert` with its `NAME.key` is a
- * client certificate. Node's fetch takes those only through an undici dispatcher; undici is loaded
+ * trusted for that host besides the default ones (Node's Mozilla bundle, NODE_EXTRA_CA_CERTS and the
+ * system store), and each `NAME.cert` with its `NAME.key` is a client certificate. Node's fetch takes those only through an undici dispatcher; undici is loaded
  * (from node_modules, outside the bundle) only for a host that has such files, so that every other
  * request pays nothing for it.
  */
@@ -65,10 +64,27 @@ export function dispatcherFor(url: string | URL): Promise<Dispatcher | undefined
   if (parsed.protocol !== 'https:') return Promise.resolve(undefined);
   let dispatcher = dispatchers.get(parsed.host);
   if (!dispatcher) {
-    dispatcher = makeDispatcher(parsed.host);
+    dispatcher = trustSystemCAs().then(() => makeDispatcher(parsed.host));
     dispatchers.set(parsed.host, dispatcher);
   }
   return dispatcher;
+}
+
+let systemCAs: Promise<void> | undefined;
+
+/**
+ * Adds the system's CA store (/etc/ssl/certs, or $SSL_CERT_FILE / $SSL_CERT_DIR) to Node's default
+ * CAs, as docker trusts the system pool: an administrator's CA added with update-ca-certificates is
+ * trusted. Once per process, at its first HTTPS request: reading the store takes ~100 ms, which
+ * plain-HTTP (loopback) pulls do not pay.
+ */
+function trustSystemCAs(): Promise<void> {
+  systemCAs ??= import('node:tls').then((tls) => {
+    const system = tls.getCACertificates('system');
+    if (system.length > 0)
+      tls.setDefaultCACertificates([...new Set([...tls.getCACertificates('default'), ...system])]);
+  });
+  return systemCAs;
 }
 
 async function makeDispatcher(host: string): Promise<Dispatcher | undefined> {
