@@ -116,7 +116,8 @@ export class RegistryClient {
 
   /** A Bearer token at (or near) its end is asked for again before it is refused. */
   private async renewIfExpiring(): Promise<void> {
-    if (this.pending) await this.pending.catch(() => {});
+    // A failed authentication is reported to the request that started it; this one tries anew.
+    if (this.pending) await this.pending.catch(() => undefined);
     const bearer = this.bearer;
     if (!bearer) return;
     // Renewed a little early, so that a request sent just before the end is not refused.
