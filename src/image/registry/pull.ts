@@ -25,10 +25,9 @@ import {
   parseManifest,
   selectManifest,
 } from '../store/index.ts';
-import { RegistryClient, RegistryError } from './client.ts';
-import { credentialsFor } from './credentials.ts';
+import { type RegistryClient, RegistryError } from './client.ts';
 import { downloadBlob } from './download.ts';
-import { endpointFor } from './endpoint.ts';
+import { fromFirstSource } from './sources.ts';
 
 /** One status line as docker's daemon reports it: `{id, status}` (id: a layer's short digest). */
 export interface PullStatus {
@@ -76,15 +75,12 @@ export async function pullImage(
 ): Promise<PullResult> {
   const ref = parseDockerRef(input);
   const status = options.onStatus ?? (() => {});
-  const endpoint = endpointFor(ref.domain);
-  const client = new RegistryClient(
-    endpoint,
-    ref.path,
-    await credentialsFor(ref.domain, options.dockerConfig),
-  );
   status({ id: ref.digest ?? ref.tag, status: `Pulling from ${ref.path}` });
 
-  const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!);
+  // The configured mirrors first, then the registry: the first with the manifest serves the pull.
+  const { client, value: top } = await fromFirstSource(ref, options.dockerConfig, (c) =>
+    fetchManifest(c, ref, ref.digest ?? ref.tag!),
+  );
   const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
   const manifests = [top];
   let manifest: ImageManifest;
