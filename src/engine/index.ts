@@ -12,3 +12,4 @@ export * from './mounts.ts';
 export * from './paths.ts';
 export * from './spec/index.ts';
 export * from './volumes/index.ts';
+export * from './diagnose/index.ts';
