@@ -286,10 +286,22 @@ function pressureFacts(dirs: CgroupDirs): PressureFacts {
   return { scope: 'unavailable', cpu: null, memory: null, io: null };
 }
 
+/** Whether the cgroup is frozen (or freezing) in the v1 freezer or by cgroup2. */
+function isFrozen(dirs: CgroupDirs): boolean {
+  const freezer = holder(dirs, 'freezer');
+  if (freezer?.version === 1) {
+    const state = readText(path.join(freezer.dir, 'freezer.state'))?.trim();
+    if (state === 'FROZEN' || state === 'FREEZING') return true;
+  }
+  const unified = unifiedDir(dirs);
+  return unified !== undefined && parseKeyed(readText(path.join(unified, 'cgroup.events'))).frozen === 1;
+}
+
 export function collectCgroup(dirs: CgroupDirs, windowStart: ThrottleCounters | undefined): CgroupFacts {
   return {
     layout: dirs.layout.kind,
     paths: Object.fromEntries(dirs.entries.map((e) => [e.hierarchy.key, e.path])),
+    frozen: isFrozen(dirs),
     memory: memoryFacts(dirs),
     cpu: cpuFacts(dirs, windowStart),
     pids: pidsFacts(dirs),

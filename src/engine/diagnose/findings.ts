@@ -159,7 +159,7 @@ function zombieFindings(facts: Facts): Finding[] {
     const evidence = [
       `${list
         .slice(0, 10)
-        .map((z) => `PID ${z.pid} (${z.command})`)
+        .map((z) => `host PID ${z.pid} (${z.command})`)
         .join(', ')}${list.length > 10 ? ', …' : ''} in state Z for the whole ${seconds(process.observedMs)} window`,
       `their parent: host PID ${ppid}${parent ? ` (${parent.command}, PID ${parent.nsPid ?? '?'} in the container)` : ''}`,
     ];
@@ -174,7 +174,8 @@ function zombieFindings(facts: Facts): Finding[] {
 
 function dStateFindings(facts: Facts): Finding[] {
   const process = facts.process;
-  if (!process) return [];
+  // A paused container's processes all wait in the freezer, shown as D: that is no I/O hang.
+  if (!process || facts.cgroup?.frozen) return [];
   const stuck = process.processes.filter(
     (p) => p.threadsInD > 0 && p.dStateMs >= D_STATE_MIN_MS && persistent(p.dStateMs, process.observedMs),
   );
@@ -185,7 +186,7 @@ function dStateFindings(facts: Facts): Finding[] {
       code: 'd-state',
       severity: 'error',
       message: `${plural(stuck.length, 'process', 'processes')} in D state for ≥ ${seconds(shortest)}: blocked on I/O (a slow disk, a hung network mount)`,
-      evidence: stuck.slice(0, 10).map((p) => `PID ${p.pid} (${p.command}): ${plural(p.threadsInD, 'thread')} in D in every sample`),
+      evidence: stuck.slice(0, 10).map((p) => `host PID ${p.pid} (${p.command}): ${plural(p.threadsInD, 'thread')} in D in every sample`),
     },
   ];
 }
@@ -198,7 +199,7 @@ function fdFindings(facts: Facts): Finding[] {
       code: 'fds-near-limit',
       severity: 'warning',
       message: `fds at ${percent(fds.ratio)} of the ulimit: raise --ulimit nofile or look for a leak`,
-      evidence: [`PID ${fds.pid} (${fds.command}): ${fds.used} open fds (/proc/${fds.pid}/fd), RLIMIT_NOFILE ${fds.limit}`],
+      evidence: [`host PID ${fds.pid} (${fds.command}): ${fds.used} open fds (/proc/${fds.pid}/fd), RLIMIT_NOFILE ${fds.limit}`],
     },
   ];
 }

@@ -110,6 +110,8 @@ export interface CgroupFacts {
   layout: string;
   /** Path of the container's cgroup per hierarchy (`memory`, `cpu,cpuacct`, `unified`, …), from /proc/PID/cgroup. */
   paths: Record<string, string>;
+  /** Paused: frozen by the v1 freezer or cgroup2's cgroup.freeze (its processes then show as D). */
+  frozen: boolean;
   memory: MemoryFacts | null;
   cpu: CpuFacts | null;
   pids: PidsFacts | null;

@@ -87,7 +87,8 @@ function processes(p: ProcessFacts): string {
 
 function namespaces(list: readonly NamespaceFacts[]): string {
   const rows = list.map((ns) => {
-    const shared = [...(ns.sharedWithHost ? ['the host'] : []), ...ns.sharedWith];
+    // Every container shares what it shares with the host: naming them all says nothing more.
+    const shared = ns.sharedWithHost ? ['the host'] : ns.sharedWith;
     return [
       ns.type,
       ns.inode === null ? '-' : String(ns.inode),
@@ -147,6 +148,7 @@ function cgroup(cg: CgroupFacts, intervalMs: number): string {
     lines.push(`io        ${w || 'no weight offered'}`);
   }
   lines.push(`pressure  ${pressure(cg.pressure)}`);
+  if (cg.frozen) lines.unshift('state     paused (frozen): its processes show as D while frozen');
   return `Cgroup (${cg.layout}):\n${indent(lines.join('\n'))}`;
 }
 
