@@ -53,11 +53,11 @@ describe('skiff diagnose', () => {
   });
 
   test('JSON shape: process, 8 namespaces, cgroup limits, rootfs layers, limits', (t) => {
-    const id = run(t, ['--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', '--ulimit', 'nofile=100:200'], [
-      'sh',
-      '-c',
-      'sleep 1000 & exec sleep 1001',
-    ]);
+    const id = run(
+      t,
+      ['--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', '--ulimit', 'nofile=100:200'],
+      ['sh', '-c', 'sleep 1000 & exec sleep 1001'],
+    );
     const r = diagnose(id, '500ms');
     assert.equal(r.schemaVersion, 1);
     assert.equal(r.id, id);
@@ -88,7 +88,10 @@ describe('skiff diagnose', () => {
     assert.equal(byType.net!.sharedWithHost, false, 'the default network is a namespace of its own');
     // Cgroup: the limits asked for, read back from the kernel's files.
     assert.ok(r.cgroup);
-    assert.ok(Object.values(r.cgroup.paths).some((p) => p.includes(id)), 'the cgroup path names the container');
+    assert.ok(
+      Object.values(r.cgroup.paths).some((p) => p.includes(id)),
+      'the cgroup path names the container',
+    );
     assert.equal(r.cgroup.memory?.limit, 64 * 1024 * 1024);
     assert.equal(r.cgroup.cpu?.cpus, 0.5);
     assert.equal(r.cgroup.pids?.max, 50);
@@ -123,7 +126,10 @@ describe('skiff diagnose', () => {
     const r = diagnose(id, '2s');
     const finding = r.findings.find((f) => f.code === 'cpu-throttled');
     assert.ok(finding, `findings: ${JSON.stringify(r.findings)}`);
-    assert.match(finding.message, /^CPU throttled in \d+% of periods over the last 2 s: raise --cpus or look at bursts$/);
+    assert.match(
+      finding.message,
+      /^CPU throttled in \d+% of periods over the last 2 s: raise --cpus or look at bursts$/,
+    );
     const window = r.cgroup!.cpu!.throttling.window;
     assert.ok(window.periods >= 5, `periods ${window.periods}`);
     assert.ok((window.ratio ?? 0) >= 0.25, `ratio ${window.ratio}`);
@@ -199,11 +205,18 @@ describe('skiff diagnose', () => {
   });
 
   test('pids near --pids-limit', async (t) => {
-    const id = run(t, ['--pids-limit', '10'], ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 1000 & done; wait']);
+    const id = run(
+      t,
+      ['--pids-limit', '10'],
+      ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do sleep 1000 & done; wait'],
+    );
     await until(id, (r) => r.cgroup?.pids?.current === 9, 'nine processes');
     const r = diagnose(id, '0');
     assert.deepEqual(codes(r), ['pids-near-limit']);
-    assert.equal(r.findings[0]!.message, 'pids at 90% of pids.max: raise --pids-limit or look for a fork leak');
+    assert.equal(
+      r.findings[0]!.message,
+      'pids at 90% of pids.max: raise --pids-limit or look for a fork leak',
+    );
   });
 
   test('bad input: an unknown container, a bad --format or --interval', () => {

@@ -63,9 +63,13 @@ export function cgroupDirsOf(pid: number, layout: CgroupLayout): CgroupDirs {
 
 /** The hierarchy holding a controller: a v1 one bound to it, else cgroup2 when it offers it. */
 function holder(dirs: CgroupDirs, controller: string): { version: 1 | 2; dir: string } | undefined {
-  const v1 = dirs.entries.find((e) => e.hierarchy.version === 1 && e.hierarchy.controllers.includes(controller));
+  const v1 = dirs.entries.find(
+    (e) => e.hierarchy.version === 1 && e.hierarchy.controllers.includes(controller),
+  );
   if (v1) return { version: 1, dir: v1.dir };
-  const v2 = dirs.entries.find((e) => e.hierarchy.version === 2 && e.hierarchy.controllers.includes(controller));
+  const v2 = dirs.entries.find(
+    (e) => e.hierarchy.version === 2 && e.hierarchy.controllers.includes(controller),
+  );
   return v2 ? { version: 2, dir: v2.dir } : undefined;
 }
 
@@ -98,7 +102,10 @@ export function readThrottle(dirs: CgroupDirs): ThrottleCounters | undefined {
 }
 
 /** Pure: a window's throttle ratio from two readings. */
-export function throttleWindow(before: ThrottleCounters | undefined, after: ThrottleCounters): ThrottleWindow {
+export function throttleWindow(
+  before: ThrottleCounters | undefined,
+  after: ThrottleCounters,
+): ThrottleWindow {
   const periods = after.periods - (before?.periods ?? 0);
   const throttled = after.throttled - (before?.throttled ?? 0);
   return { periods, throttled, ratio: periods > 0 ? throttled / periods : null };
@@ -235,7 +242,11 @@ function ioFacts(dirs: CgroupDirs): IoFacts | null {
   }
   const io = holder(dirs, 'io');
   if (!io) return null;
-  return { version: 2, weight: readWeight(io.dir, 'io.weight'), bfqWeight: readWeight(io.dir, 'io.bfq.weight') };
+  return {
+    version: 2,
+    weight: readWeight(io.dir, 'io.weight'),
+    bfqWeight: readWeight(io.dir, 'io.bfq.weight'),
+  };
 }
 
 /** Pure: a PSI file (`some avg10=1.00 avg60=… avg300=… total=…` and maybe a `full` line). */

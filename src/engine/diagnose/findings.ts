@@ -77,7 +77,10 @@ function oomFindings(facts: Facts): Finding[] {
       code: 'oom-kills',
       severity: 'error',
       message: `${plural(kills, 'OOM kill')} since start: raise --memory or find what grows`,
-      evidence: [`${file}: oom_kill ${kills}`, `memory ${limit}, peak ${memory.peak === null ? '?' : bytes(memory.peak)}`],
+      evidence: [
+        `${file}: oom_kill ${kills}`,
+        `memory ${limit}, peak ${memory.peak === null ? '?' : bytes(memory.peak)}`,
+      ],
     });
   }
   if (memory.events.underOom) {
@@ -150,7 +153,9 @@ const persistent = (ms: number, observedMs: number) => ms >= observedMs;
 function zombieFindings(facts: Facts): Finding[] {
   const process = facts.process;
   if (!process) return [];
-  const zombies = process.processes.filter((p) => p.state === 'Z' && persistent(p.zombieMs, process.observedMs));
+  const zombies = process.processes.filter(
+    (p) => p.state === 'Z' && persistent(p.zombieMs, process.observedMs),
+  );
   const byParent = new Map<number, ProcessInfo[]>();
   for (const z of zombies) byParent.set(z.ppid, [...(byParent.get(z.ppid) ?? []), z]);
   const out: Finding[] = [];
@@ -160,7 +165,9 @@ function zombieFindings(facts: Facts): Finding[] {
       `${list
         .slice(0, 10)
         .map((z) => `host PID ${z.pid} (${z.command})`)
-        .join(', ')}${list.length > 10 ? ', …' : ''} in state Z for the whole ${seconds(process.observedMs)} window`,
+        .join(
+          ', ',
+        )}${list.length > 10 ? ', …' : ''} in state Z for the whole ${seconds(process.observedMs)} window`,
       `their parent: host PID ${ppid}${parent ? ` (${parent.command}, PID ${parent.nsPid ?? '?'} in the container)` : ''}`,
     ];
     const message =
@@ -186,7 +193,11 @@ function dStateFindings(facts: Facts): Finding[] {
       code: 'd-state',
       severity: 'error',
       message: `${plural(stuck.length, 'process', 'processes')} in D state for ≥ ${seconds(shortest)}: blocked on I/O (a slow disk, a hung network mount)`,
-      evidence: stuck.slice(0, 10).map((p) => `host PID ${p.pid} (${p.command}): ${plural(p.threadsInD, 'thread')} in D in every sample`),
+      evidence: stuck
+        .slice(0, 10)
+        .map(
+          (p) => `host PID ${p.pid} (${p.command}): ${plural(p.threadsInD, 'thread')} in D in every sample`,
+        ),
     },
   ];
 }
@@ -199,7 +210,9 @@ function fdFindings(facts: Facts): Finding[] {
       code: 'fds-near-limit',
       severity: 'warning',
       message: `fds at ${percent(fds.ratio)} of the ulimit: raise --ulimit nofile or look for a leak`,
-      evidence: [`host PID ${fds.pid} (${fds.command}): ${fds.used} open fds (/proc/${fds.pid}/fd), RLIMIT_NOFILE ${fds.limit}`],
+      evidence: [
+        `host PID ${fds.pid} (${fds.command}): ${fds.used} open fds (/proc/${fds.pid}/fd), RLIMIT_NOFILE ${fds.limit}`,
+      ],
     },
   ];
 }
@@ -230,7 +243,7 @@ function pidsFindings(facts: Facts): Finding[] {
 function pressureFindings(facts: Facts): Finding[] {
   const pressure = facts.cgroup?.pressure;
   // The machine's pressure is not the container's fault: only its own cgroup's counts.
-  if (!pressure || pressure.scope !== 'cgroup') return [];
+  if (pressure?.scope !== 'cgroup') return [];
   const out: Finding[] = [];
   for (const [resource, what] of [
     ['memory', 'waiting for memory (reclaim, swap-in)'],

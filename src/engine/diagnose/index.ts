@@ -83,7 +83,9 @@ async function sampleWindow(sampler: ProcessSampler, intervalMs: number): Promis
   const start = Date.now();
   sampler.sample(start);
   for (let now = start; now - start < intervalMs; now = Date.now()) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(SAMPLE_EVERY_MS, intervalMs - (now - start))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(SAMPLE_EVERY_MS, intervalMs - (now - start))),
+    );
     sampler.sample();
   }
 }

@@ -19,7 +19,8 @@ export function namespaceInode(pid: number | string, type: NamespaceType): numbe
  */
 function hostNamespaces(): { reference: string; inodes: Map<NamespaceType, number | undefined> } {
   const fromInit = new Map(NAMESPACE_TYPES.map((t) => [t, namespaceInode(1, t)] as const));
-  if ([...fromInit.values()].some((v) => v !== undefined)) return { reference: '/proc/1/ns', inodes: fromInit };
+  if ([...fromInit.values()].some((v) => v !== undefined))
+    return { reference: '/proc/1/ns', inodes: fromInit };
   return {
     reference: '/proc/self/ns',
     inodes: new Map(NAMESPACE_TYPES.map((t) => [t, namespaceInode('self', t)] as const)),

@@ -36,7 +36,8 @@ export function containerPids(initPid: number, procsFiles: readonly string[]): n
 function threadsInD(pid: number, stat: StatFields): number {
   if (stat.threads <= 1) return stat.state === 'D' ? 1 : 0;
   let n = 0;
-  for (const tid of listDir(`/proc/${pid}/task`) ?? []) if (readStat(`${pid}/task/${tid}`)?.state === 'D') n++;
+  for (const tid of listDir(`/proc/${pid}/task`) ?? [])
+    if (readStat(`${pid}/task/${tid}`)?.state === 'D') n++;
   return n;
 }
 

@@ -20,7 +20,7 @@ export interface RootMount {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as three octal digits. */
-const unescape = (field: string) =>
+const unescapeField = (field: string) =>
   field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 
 /** Pure: the mount at `/` in a mountinfo text (the last one: it hides those under it). */
@@ -32,8 +32,8 @@ export function rootMountOf(mountinfo: string): RootMount | undefined {
     if (separator < 0 || fields[4] !== '/') continue;
     found = {
       fstype: fields[separator + 1] ?? '',
-      source: unescape(fields[separator + 2] ?? ''),
-      options: (fields[separator + 3] ?? '').split(',').map(unescape),
+      source: unescapeField(fields[separator + 2] ?? ''),
+      options: (fields[separator + 3] ?? '').split(',').map(unescapeField),
     };
   }
   return found;
@@ -61,7 +61,11 @@ export function specMount(specs: readonly MountSpec[]): RootMount | undefined {
   };
 }
 
-function resolveLayers(lowers: readonly string[], store: ImageStore | undefined, image: Image | undefined): LayerFacts[] {
+function resolveLayers(
+  lowers: readonly string[],
+  store: ImageStore | undefined,
+  image: Image | undefined,
+): LayerFacts[] {
   const byDir = new Map<string, Image['layers'][number]>();
   if (store && image) {
     const layers = new LayerStore(store);
@@ -94,7 +98,8 @@ export interface RootfsInputs {
 }
 
 export async function collectRootfs(inputs: RootfsInputs): Promise<RootfsFacts | null> {
-  const kernel = inputs.pid === undefined ? undefined : rootMountOf(readText(`/proc/${inputs.pid}/mountinfo`) ?? '');
+  const kernel =
+    inputs.pid === undefined ? undefined : rootMountOf(readText(`/proc/${inputs.pid}/mountinfo`) ?? '');
   const spec = inputs.specs ? specMount(inputs.specs) : undefined;
   const mount = kernel?.fstype === 'overlay' || !spec ? kernel : spec;
   if (!mount) return null;

@@ -10,7 +10,8 @@ import type {
 } from '../../../engine/index.ts';
 import { bytes } from '../../../engine/index.ts';
 
-const pct = (ratio: number | null | undefined) => (ratio === null || ratio === undefined ? '' : ` (${Math.round(ratio * 100)}%)`);
+const pct = (ratio: number | null | undefined) =>
+  ratio === null || ratio === undefined ? '' : ` (${Math.round(ratio * 100)}%)`;
 const secs = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 const indent = (text: string, by = '  ') =>
   text
@@ -21,7 +22,10 @@ const indent = (text: string, by = '  ') =>
 /** Rows as left-aligned columns two spaces apart (the last column is not padded). */
 function columns(rows: readonly string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, [...cell].length)));
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, [...cell].length);
+    });
   return rows
     .map((row) =>
       row
@@ -40,7 +44,12 @@ export function renderDiagnose(r: DiagnoseReport): string {
   if (r.rootfs) parts.push(rootfs(r.rootfs));
   if (r.limits) {
     const rows = [
-      ['fds', r.limits.fds ? `${usage(r.limits.fds, String)}, PID ${r.limits.fds.pid} (${r.limits.fds.command})` : 'unreadable'],
+      [
+        'fds',
+        r.limits.fds
+          ? `${usage(r.limits.fds, String)}, PID ${r.limits.fds.pid} (${r.limits.fds.command})`
+          : 'unreadable',
+      ],
       ['pids', r.limits.pids ? usage(r.limits.pids, String) : 'no pids controller'],
       ['memory', r.limits.memory ? usage(r.limits.memory, bytes) : 'no memory controller'],
     ];
@@ -51,7 +60,9 @@ export function renderDiagnose(r: DiagnoseReport): string {
 }
 
 function usage(u: UsageAgainstLimit, show: (n: number) => string): string {
-  return u.limit === null ? `${show(u.used)}, no limit` : `${show(u.used)} of ${show(u.limit)}${pct(u.ratio)}`;
+  return u.limit === null
+    ? `${show(u.used)}, no limit`
+    : `${show(u.used)} of ${show(u.limit)}${pct(u.ratio)}`;
 }
 
 function header(r: DiagnoseReport): string {
@@ -92,10 +103,15 @@ function namespaces(list: readonly NamespaceFacts[]): string {
     return [
       ns.type,
       ns.inode === null ? '-' : String(ns.inode),
-      ns.inode === null ? 'not offered by this kernel' : shared.length > 0 ? `shared with ${shared.join(', ')}` : 'own',
+      ns.inode === null
+        ? 'not offered by this kernel'
+        : shared.length > 0
+          ? `shared with ${shared.join(', ')}`
+          : 'own',
     ];
   });
-  const reference = list[0]?.hostReference === '/proc/self/ns' ? ' (host = skiff\'s own: /proc/1/ns is unreadable)' : '';
+  const reference =
+    list[0]?.hostReference === '/proc/self/ns' ? " (host = skiff's own: /proc/1/ns is unreadable)" : '';
   return `Namespaces${reference}:\n${indent(columns(rows))}`;
 }
 
@@ -127,7 +143,8 @@ function cgroup(cg: CgroupFacts, intervalMs: number): string {
       c.quotaUs !== null && c.periodUs !== null
         ? `quota ${c.quotaUs} µs per ${c.periodUs} µs (${Number((c.cpus ?? 0).toFixed(3))} CPUs)`
         : 'no quota';
-    const weight = c.shares !== null ? `, shares ${c.shares}` : c.weight !== null ? `, weight ${c.weight}` : '';
+    const weight =
+      c.shares !== null ? `, shares ${c.shares}` : c.weight !== null ? `, weight ${c.weight}` : '';
     const set = c.cpuset ? `; cpuset cpus ${c.cpuset.cpus || '-'} mems ${c.cpuset.mems || '-'}` : '';
     const used = c.usageNs !== null ? `; used ${secs(c.usageNs / 1e6)} of CPU` : '';
     lines.push(`cpu       ${quota}${weight}${set}${used}`);
@@ -142,7 +159,10 @@ function cgroup(cg: CgroupFacts, intervalMs: number): string {
       `pids      ${cg.pids.current}${cg.pids.max === null ? ', no limit' : ` of ${cg.pids.max}`}${cg.pids.refusedForks ? `; ${cg.pids.refusedForks} forks refused` : ''}`,
     );
   if (cg.io) {
-    const w = [cg.io.weight !== null ? `weight ${cg.io.weight}` : '', cg.io.bfqWeight !== null ? `bfq weight ${cg.io.bfqWeight}` : '']
+    const w = [
+      cg.io.weight !== null ? `weight ${cg.io.weight}` : '',
+      cg.io.bfqWeight !== null ? `bfq weight ${cg.io.bfqWeight}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push(`io        ${w || 'no weight offered'}`);
@@ -156,7 +176,8 @@ function pressure(p: PressureFacts): string {
   if (p.scope === 'unavailable') return 'unavailable (this kernel offers no PSI)';
   const one = (name: string, r: PressureFacts['cpu']) =>
     r ? `${name} some ${r.some.avg10}%${r.full ? ` full ${r.full.avg10}%` : ''}` : `${name} -`;
-  const scope = p.scope === 'cgroup' ? "the container's cgroup" : 'the whole host: no cgroup2 PSI for the container';
+  const scope =
+    p.scope === 'cgroup' ? "the container's cgroup" : 'the whole host: no cgroup2 PSI for the container';
   return `${one('cpu', p.cpu)}, ${one('memory', p.memory)}, ${one('io', p.io)} (avg10; ${scope})`;
 }
 
@@ -178,7 +199,8 @@ function rootfs(fs: RootfsFacts): string {
 function findings(r: DiagnoseReport): string {
   if (r.findings.length === 0) return 'No problems found.';
   const lines = r.findings.map(
-    (f) => `${f.severity === 'error' ? 'ERROR' : 'WARNING'}: ${f.message}\n${f.evidence.map((e) => `    ${e}`).join('\n')}`,
+    (f) =>
+      `${f.severity === 'error' ? 'ERROR' : 'WARNING'}: ${f.message}\n${f.evidence.map((e) => `    ${e}`).join('\n')}`,
   );
   return `Findings:\n${indent(lines.join('\n'))}`;
 }

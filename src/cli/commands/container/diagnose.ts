@@ -11,7 +11,10 @@ import { containerError, withEngine } from './shared.ts';
 export function parseIntervalMs(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!match)
-    throw new StatusError(`invalid argument "${text}" for "--interval" flag: use a duration such as 2s or 500ms`, EXIT_USAGE);
+    throw new StatusError(
+      `invalid argument "${text}" for "--interval" flag: use a duration such as 2s or 500ms`,
+      EXIT_USAGE,
+    );
   const scale = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm'];
   return Math.round(Number(match[1]) * scale);
 }
