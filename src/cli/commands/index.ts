@@ -132,6 +132,7 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       // docker's top-level `login` / `logout`: reached only as `skiff login` / `skiff logout`.
       login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
       logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
+      prune: { summary: 'Remove unused data', load: () => import('./system/prune.ts') },
     },
   },
 };
