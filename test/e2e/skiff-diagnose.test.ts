@@ -167,7 +167,7 @@ describe('skiff diagnose', () => {
 
   test('zombies a PID 1 never reaps; none with --init', async (t) => {
     // Orphans are reparented to PID 1, which by then is `sleep`: it never waits for them.
-    const factory = ['sh', '-c', 'for i in 1 2 3 4 5; do (sleep 1 &); done; exec sleep 1000'];
+    const factory = ['sh', '-c', 'for i in 1 2 3 4 5; do (sleep 2 &); done; exec sleep 1000'];
     const id = run(t, [], factory);
     await until(id, (r) => r.process?.states.Z === 5, 'five zombies');
     const r = diagnose(id);
