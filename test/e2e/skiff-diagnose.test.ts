@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { DiagnoseReport } from '../../src/engine/index.ts';
 import { type EngineEnv, engineEnv } from '../helpers/engine.ts';
-import { eventually } from '../helpers/host.ts';
+import { eventually, processesMentioning } from '../helpers/host.ts';
 
 let e: EngineEnv;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -15,7 +15,12 @@ before(async () => {
   e = await engineEnv({ after: (fn) => cleanups.push(fn) });
 });
 after(async () => {
-  for (const fn of cleanups.reverse()) await fn();
+  // The containers go first and their monitors' cleanup commands end, so that nothing writes into
+  // the root (a cleanup command would make its skiff.db anew) once engineEnv removes it.
+  const ids = e.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) e.skiff(['rm', '-f', ...ids]);
+  await eventually(() => processesMentioning(e.runroot).length === 0, 10_000);
+  for (const fn of cleanups) await fn();
 });
 
 function ok(args: string[]): string {

@@ -277,7 +277,10 @@ export function parsePressure(text: string | undefined): PressureResource | null
  */
 function pressureFacts(dirs: CgroupDirs): PressureFacts {
   const read = (dir: string, file: string) => parsePressure(readText(path.join(dir, file)));
-  const unified = unifiedDir(dirs);
+  // A container left in cgroup2's root (a host whose runtime places it in v1 hierarchies only)
+  // has no pressure of its own there: the root's is the machine's.
+  const entry = dirs.entries.find((e) => e.hierarchy.version === 2 && e.path !== '/');
+  const unified = entry?.dir;
   if (unified && read(unified, 'cpu.pressure')) {
     return {
       scope: 'cgroup',
