@@ -2,6 +2,7 @@
 
 export * from './containers/index.ts';
 export * from './db.ts';
+export * from './diagnose/index.ts';
 export type * from './docker-types.ts';
 export * from './events/index.ts';
 export * from './files.ts';
@@ -12,4 +13,5 @@ export * from './mounts.ts';
 export * from './networks/index.ts';
 export * from './paths.ts';
 export * from './spec/index.ts';
+export * from './system/index.ts';
 export * from './volumes/index.ts';

@@ -1,3 +1,5 @@
+// The host's cgroup hierarchies, for the engine's diagnose (which reads the container's cgroup files).
+export { type CgroupLayout, type Hierarchy, loadCgroupLayout } from './cgroups/index.ts';
 export { applyExecOverrides, type ExecedProcess, type ExecOptions, type ExecOverrides } from './exec.ts';
 export { type CreatedContainer, type CreateOptions, Runtime, type RuntimeOptions } from './lifecycle.ts';
 export type { MonitorOptions } from './monitor.ts';

@@ -70,6 +70,10 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         summary: 'Block until one or more containers stop, then print their exit codes',
         load: () => import('./container/wait.ts'),
       },
+      diagnose: {
+        summary: 'Show a container as the kernel sees it and what is wrong with it',
+        load: () => import('./container/diagnose.ts'),
+      },
     },
   },
   image: {
@@ -150,6 +154,7 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       // docker's top-level `login` / `logout`: reached only as `skiff login` / `skiff logout`.
       login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
       logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
+      prune: { summary: 'Remove unused data', load: () => import('./system/prune.ts') },
     },
   },
 };
@@ -181,6 +186,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   stop: ['container', 'stop'],
   tag: ['image', 'tag'],
   wait: ['container', 'wait'],
+  diagnose: ['container', 'diagnose'],
 };
 
 /** The verb entry a noun's verb (or one of its aliases) names. */

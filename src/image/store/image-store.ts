@@ -393,8 +393,8 @@ export class ImageStore {
       .run(diffId, size);
   }
 
-  /** A layer's uncompressed size when known, else its blob's (compressed) size. */
-  private layerSize(diffId: Digest | undefined, blobSize: number): number {
+  /** A layer's uncompressed size when known, else its blob's (compressed) size (diagnose, system df). */
+  layerSize(diffId: Digest | undefined, blobSize: number): number {
     if (!diffId) return blobSize;
     const row = this.db.prepare('SELECT size FROM layer_sizes WHERE diff_id = ?').get(diffId);
     return row ? Number(row.size) : blobSize;
