@@ -5,6 +5,7 @@ export * from './db.ts';
 export type * from './docker-types.ts';
 export * from './events/index.ts';
 export * from './files.ts';
+export * from './health/index.ts';
 export * from './logs/index.ts';
 export * from './monitor/index.ts';
 export * from './mount-types.ts';

@@ -51,6 +51,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         hidden: true,
         load: () => import('./container/inspect-any.ts'),
       },
+      healthcheck: {
+        summary: 'Run the health check of a container once (run by its monitor)',
+        hidden: true,
+        load: () => import('./container/healthcheck.ts'),
+      },
       kill: { summary: 'Kill one or more running containers', load: () => import('./container/kill.ts') },
       logs: { summary: 'Fetch the logs of a container', load: () => import('./container/logs.ts') },
       ls: { summary: 'List containers', aliases: ['list', 'ps'], load: () => import('./container/ls.ts') },

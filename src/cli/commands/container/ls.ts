@@ -5,6 +5,7 @@ import {
   containerSize,
   dockerStateString,
   type Engine,
+  healthStatusSuffix,
   listContainers,
   listedMounts,
   networkName,
@@ -58,6 +59,8 @@ export interface RowOptions {
   readonly trunc: boolean;
   readonly now: number;
   readonly size?: { rw: number; rootFs: number };
+  /** The health part of STATUS (" (healthy)"), from healthStatusSuffix. */
+  readonly health?: string;
 }
 
 /** One container as docker's *formatter.ContainerContext: its fields (alphabetical, as its JSON). */
@@ -84,7 +87,7 @@ export function containerRow(c: Container, options: RowOptions): Record<string, 
     RunningFor: timeAgo(c.created, options.now),
     Size: sizeText(options.size),
     State: dockerStateString(c),
-    Status: statusText(c, options.now),
+    Status: statusText(c, options.now) + (options.health ?? ''),
   });
   // A method in docker's template data (`{{.Label "com.example.x"}}`), not a JSON field.
   Object.defineProperty(row, 'Label', {
@@ -164,7 +167,7 @@ const command: CommandDef = {
       const rows: Record<string, unknown>[] = [];
       for (const c of containers) {
         const size = wantSize ? await containerSize(engine, c) : undefined;
-        rows.push(containerRow(c, { trunc, now, size }));
+        rows.push(containerRow(c, { trunc, now, size, health: healthStatusSuffix(engine, c) }));
       }
       return rows;
     });
