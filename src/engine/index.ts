@@ -12,4 +12,5 @@ export * from './mount-types.ts';
 export * from './mounts.ts';
 export * from './paths.ts';
 export * from './spec/index.ts';
+export * from './stats/index.ts';
 export * from './volumes/index.ts';

@@ -1,6 +1,8 @@
+export type { Cgroup, CgroupDir } from './cgroups/index.ts';
 export { applyExecOverrides, type ExecedProcess, type ExecOptions, type ExecOverrides } from './exec.ts';
 export { type CreatedContainer, type CreateOptions, Runtime, type RuntimeOptions } from './lifecycle.ts';
 export type { MonitorOptions, MonitorTimer } from './monitor.ts';
+export { containerCgroup } from './operations.ts';
 export { ALL_CAPABILITIES, CREATE_CWD_ANNOTATION, INIT_ANNOTATION } from './plan/index.ts';
 export { parseSignal } from './signals.ts';
 export type { ContainerRecord } from './state.ts';

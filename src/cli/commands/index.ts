@@ -70,6 +70,10 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         load: () => import('./container/run.ts'),
       },
       start: { summary: 'Start one or more stopped containers', load: () => import('./container/start.ts') },
+      stats: {
+        summary: 'Display a live stream of container(s) resource usage statistics',
+        load: () => import('./container/stats.ts'),
+      },
       stop: { summary: 'Stop one or more running containers', load: () => import('./container/stop.ts') },
       wait: {
         summary: 'Block until one or more containers stop, then print their exit codes',
@@ -145,6 +149,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   export: ['container', 'export'],
   run: ['container', 'run'],
   start: ['container', 'start'],
+  stats: ['container', 'stats'],
   history: ['image', 'history'],
   images: ['image', 'ls'],
   import: ['image', 'import'],
