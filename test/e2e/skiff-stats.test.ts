@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv } from '../helpers/engine.ts';
+import { type EngineEnv, engineEnv, terminalSession } from '../helpers/engine.ts';
 import { eventually } from '../helpers/host.ts';
 
 interface Store extends EngineEnv {
@@ -206,7 +206,20 @@ test('stats without --no-stream prints a table every second until interrupted', 
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.ok(await eventually(() => out.split('\n').filter((l) => l === 'up 1').length >= 2, 10_000), out);
-  assert.doesNotMatch(out, /\x1b\[/, 'not a terminal: no screen control');
+  assert.ok(!out.includes('\u001b['), 'not a terminal: no screen control');
   child.kill('SIGINT');
   assert.equal(await exited, 0);
+});
+
+test('stats on a terminal clears the screen and redraws the table', async (t) => {
+  const s = await store(t);
+  s.ok(['run', '-d', '--name', 'up', 'busybox', 'sleep', '600']);
+  const term = terminalSession(s, ['stats', '--format', "'table {{.Name}}\t{{.PIDs}}'", 'up']);
+  const shown = await term.waitFor('\u001b[2J\u001b[HNAME      PIDS\r\nup        1');
+  const redraws = () => shown.split('\u001b[2J\u001b[H').length - 1;
+  assert.ok(redraws() >= 1, JSON.stringify(shown));
+  const again = await term.waitFor('\u001b[2J\u001b[HNAME      PIDS\r\nup        1\r\n\u001b[2J');
+  assert.ok(again.split('\u001b[2J\u001b[H').length - 1 >= 2, 'redrawn each second');
+  term.type('\u0003');
+  assert.equal(await term.exited, 0);
 });
