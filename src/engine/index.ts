@@ -10,6 +10,7 @@ export * from './logs/index.ts';
 export * from './monitor/index.ts';
 export * from './mount-types.ts';
 export * from './mounts.ts';
+export * from './networks/index.ts';
 export * from './paths.ts';
 export * from './spec/index.ts';
 export * from './stats/index.ts';

@@ -3,7 +3,7 @@
  * (Debian's busybox-static plus the probe) imported into it — what the engine's e2e tests share.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImageStore, importRootfs } from '../../src/image/index.ts';
@@ -58,6 +58,7 @@ export async function engineEnv(t: { after: (fn: () => void) => void }): Promise
   t.after(() => {
     const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) skiff(['rm', '-f', '-v', ...ids]);
+    removeBridges(root);
     rmSync(root, { recursive: true, force: true });
   });
   await importBusybox(root);
@@ -122,4 +123,16 @@ export function terminalSession(e: EngineEnv, args: string[]): TerminalSession {
     type: (text) => child.stdin.write(text),
     exited: new Promise((resolve) => child.once('exit', resolve)),
   };
+}
+
+/** The host bridges of the networks under `root` (the default network's included), deleted. */
+export function removeBridges(root: string): void {
+  const dir = path.join(root, 'networks');
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.conflist'))) {
+    const bridge = (
+      JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { plugins?: { bridge?: string }[] }
+    ).plugins?.[0]?.bridge;
+    if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  }
 }

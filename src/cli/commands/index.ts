@@ -113,6 +113,23 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       },
     },
   },
+  network: {
+    summary: 'Manage networks',
+    verbs: {
+      create: { summary: 'Create a network', load: () => import('./network/create.ts') },
+      inspect: {
+        summary: 'Display detailed information on one or more networks',
+        load: () => import('./network/inspect.ts'),
+      },
+      ls: { summary: 'List networks', aliases: ['list'], load: () => import('./network/ls.ts') },
+      prune: { summary: 'Remove all unused networks', load: () => import('./network/prune.ts') },
+      rm: {
+        summary: 'Remove one or more networks',
+        aliases: ['remove'],
+        load: () => import('./network/rm.ts'),
+      },
+    },
+  },
   volume: {
     summary: 'Manage volumes',
     verbs: {

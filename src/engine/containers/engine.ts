@@ -33,6 +33,7 @@ import { EventLog } from '../events/index.ts';
 import { HealthStore } from '../health/store.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
+import { disconnectContainer } from '../networks/index.ts';
 import {
   containerDir,
   containerLog,
@@ -423,6 +424,7 @@ export class Engine {
       if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
     }
     await unmountRootfs(containerRootfs(this.paths, c.id));
+    await disconnectContainer(this.paths, c, () => this.records.list());
     // A monitor still ending (the init was just killed) may write its exit record in the meantime.
     await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }

@@ -3,9 +3,13 @@
  * pieces of `docker ps` that the daemon computes (State, Status, Command). Pure mappings from the
  * record plus the paths the engine knows, so the CLI and the later API print the same thing.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
 import type { HealthState } from '../health/state.ts';
+import { DEFAULT_NETWORK_NAME } from '../spec/index.ts';
 import type { Container } from './records.ts';
 
 /** Go's zero time.Time as Docker prints a time that never happened. */
@@ -45,6 +49,7 @@ export function commandLine(c: Container): string {
 /** What Docker calls the network a container is on: its NetworkMode (none, host, …). */
 export function networkName(c: Container): string {
   const mode = c.hostConfig.NetworkMode;
+  if (mode === 'bridge') return DEFAULT_NETWORK_NAME;
   return !mode || mode === 'default' ? 'none' : mode;
 }
 
@@ -183,44 +188,76 @@ function fullHostConfig(c: Container): Record<string, unknown> {
   return out;
 }
 
-/** Docker's NetworkSettings for the none and host modes: no addresses, one network entry. */
-function networkSettings(c: Container): Record<string, unknown> {
+/**
+ * Docker's NetworkSettings: for none and host one network entry without addresses; on a CNI network
+ * what its attachment recorded (network.json beside the bundle) while it runs, and the published
+ * ports. The top-level address fields are filled for the default network only, as docker's.
+ */
+function networkSettings(c: Container, dir: string): Record<string, unknown> {
+  const state = readNetworkStateFile(path.join(dir, 'network.json'));
+  const e = state?.endpoint;
   const endpoint = {
     IPAMConfig: null,
     Links: null,
     Aliases: null,
-    MacAddress: '',
+    MacAddress: e?.macAddress ?? '',
     DriverOpts: null,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
+    NetworkID: state?.networkId ?? '',
+    EndpointID: e ? endpointId(state!.networkId, c.id) : '',
+    Gateway: e?.gateway ?? '',
+    IPAddress: e?.ipAddress ?? '',
+    IPPrefixLen: e?.prefixLen ?? 0,
     IPv6Gateway: '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
+    DNSNames: e && state!.network !== DEFAULT_NETWORK_NAME ? [c.name, c.id.slice(0, 12)] : null,
   };
+  const top = state?.network === DEFAULT_NETWORK_NAME ? endpoint : undefined;
+  const ports: Record<string, unknown> = {};
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) ports[key] = null;
+  Object.assign(ports, state?.ports ?? {});
   return {
     Bridge: '',
     SandboxID: '',
-    SandboxKey: '',
-    Ports: {},
+    SandboxKey: state?.netns ?? '',
+    Ports: ports,
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: top?.EndpointID ?? '',
+    Gateway: top?.Gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: top?.IPAddress ?? '',
+    IPPrefixLen: top?.IPPrefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
-    Networks: { [networkName(c)]: endpoint },
+    MacAddress: top?.MacAddress ?? '',
+    Networks: { [state?.network ?? networkName(c)]: endpoint },
   };
+}
+
+/** A stable id for a container's endpoint on a network (docker's is random; nothing keys on it). */
+function endpointId(networkId: string, containerId: string): string {
+  return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
+}
+
+interface NetworkStateFile {
+  netns: string;
+  network: string;
+  networkId: string;
+  endpoint: { ipAddress: string; prefixLen: number; gateway?: string; macAddress?: string };
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+}
+
+/** network.json (../networks/attach.ts writes it while the container is attached). */
+export function readNetworkStateFile(file: string): NetworkStateFile | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as NetworkStateFile;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface InspectPaths {
@@ -280,6 +317,6 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     ...(extras.size ? { SizeRw: extras.size.rw, SizeRootFs: extras.size.rootFs } : {}),
     Mounts: mountPoints(c),
     Config: fullConfig(c),
-    NetworkSettings: networkSettings(c),
+    NetworkSettings: networkSettings(c, extras.paths.dir),
   };
 }

@@ -13,6 +13,7 @@ import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { probeOf, probeSchedule, validateHealthcheck } from '../health/probe.ts';
 import { resolveMounts } from '../mounts.ts';
+import { checkNetworkExists, connectContainer } from '../networks/index.ts';
 import {
   buildSpec,
   logOptions,
@@ -44,6 +45,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
   validateHostConfig(request.hostConfig);
   validateHealthcheck(config.Healthcheck);
   logOptions(request.hostConfig.LogConfig);
+  await checkNetworkExists(engine.paths, request.hostConfig);
   return {
     imageId: image.id,
     config,
@@ -72,6 +74,7 @@ export async function startContainerProcess(
 ): Promise<void> {
   const p = engine.paths_(c);
   const rootfs = await prepareStartRootfs(engine, c, p.rootfs);
+  const netns = await connectContainer(engine.paths, c, () => engine.records.list());
   const spec = buildSpec({
     id: c.id,
     config: c.config,
@@ -84,6 +87,7 @@ export async function startContainerProcess(
       resolvConf: path.join(p.dir, 'resolv.conf'),
     },
     user: rootfs.user,
+    ...(netns ? { netns } : {}),
   });
   // The shim mounts the rootfs: a missing WorkingDir is made by the container's init (PLAN.md mkdir-cwd).
   if (rootfs.shimMounts) spec.annotations = { ...spec.annotations, [CREATE_CWD_ANNOTATION]: 'true' };

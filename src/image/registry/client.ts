@@ -7,6 +7,7 @@
 import { SkiffError } from '../../common/index.ts';
 import type { Credentials } from './credentials.ts';
 import type { Endpoint } from './endpoint.ts';
+import { Retrier, withAttempts } from './retry.ts';
 
 export interface RegistryErrorDetail {
   readonly code: string;
@@ -42,6 +43,8 @@ export class RegistryClient {
   private authorization: string | undefined;
   /** The token scopes asked for (`repository:NAME:pull,push` to push); default the challenge's. */
   private readonly scope: string | readonly string[] | undefined;
+  /** Retries of 5xx, 429 and broken connections (retry.ts). */
+  readonly retrier = new Retrier();
 
   constructor(
     endpoint: Endpoint,
@@ -65,15 +68,15 @@ export class RegistryClient {
    * challenged request is sent again, and a stream can be read only once.
    */
   async request(method: string, url: string, init: RequestOptions = {}): Promise<Response> {
-    let response = await this.send(url, method, init);
+    let response = await this.retrier.send(method, () => this.send(url, method, init));
     if (response.status === 401) {
       const challenge = parseChallenge(response.headers.get('www-authenticate') ?? '');
       await response.body?.cancel();
       if (!challenge) throw await this.failure(response, url, method);
       this.authorization = await this.authorize(challenge);
-      response = await this.send(url, method, init);
+      response = await this.retrier.send(method, () => this.send(url, method, init));
     }
-    if (!response.ok) throw await this.failure(response, url, method);
+    if (!response.ok) throw withAttempts(await this.failure(response, url, method), response);
     return response;
   }
 

@@ -25,3 +25,13 @@ export {
   pushImage,
   pushSummaryLine,
 } from './push.ts';
+export {
+  backoffMs,
+  isTransientNetworkError,
+  parseRetryAfter,
+  Retrier,
+  type RetryPolicy,
+  retryableStatus,
+  retryPolicy,
+} from './retry.ts';
+export { chunkSettings } from './upload.ts';

@@ -27,6 +27,7 @@ import {
 } from '../store/index.ts';
 import { RegistryClient, RegistryError } from './client.ts';
 import { credentialsFor } from './credentials.ts';
+import { downloadBlob } from './download.ts';
 import { endpointFor } from './endpoint.ts';
 
 /** One status line as docker's daemon reports it: `{id, status}` (id: a layer's short digest). */
@@ -197,18 +198,15 @@ async function readLimited(response: Response, limit: number, what: string): Pro
   return Buffer.concat(chunks);
 }
 
-/** GET blobs/<digest> into the content store (verified by its ingest), unless it is there already. */
+/**
+ * GET blobs/<digest> into the content store (verified by its ingest), unless it is there already;
+ * resumed with Range requests when the connection breaks (download.ts).
+ */
 async function fetchBlob(client: RegistryClient, store: ImageStore, blob: Descriptor): Promise<void> {
   if (await store.content.exists(blob.digest)) return;
-  const response = await client.get(`blobs/${blob.digest}`);
-  if (!response.body) throw invalidArgument(`blob ${blob.digest}: the registry sent no body`);
   try {
-    await store.content.ingest(response.body as AsyncIterable<Uint8Array>, {
-      digest: blob.digest,
-      size: blob.size,
-    });
+    await downloadBlob(client, store, blob);
   } catch (err) {
-    await response.body.cancel().catch(() => {});
     if (err instanceof SkiffError && err.kind === 'InvalidArgument')
       throw invalidArgument(
         `filesystem layer verification failed for digest ${blob.digest}: ${err.message}`,

@@ -331,12 +331,14 @@ test('--security-opt: a seccomp file is sent as its JSON; malformed options are 
   );
 });
 
-test('--network none|host (and --net); other networks, log drivers and pull policies are refused', () => {
+test('--network none|host|NAME (and --net); container: mode, log drivers and pull policies are refused', () => {
   assert.equal(run(['--network', 'host', 'img']).hostConfig.NetworkMode, 'host');
   assert.equal(run(['--net=none', 'img']).hostConfig.NetworkMode, 'none');
+  assert.equal(run(['--network', 'bridge', 'img']).hostConfig.NetworkMode, 'bridge');
+  assert.equal(run(['--network', 'backend', 'img']).hostConfig.NetworkMode, 'backend');
   refused(
-    ['--network', 'bridge', 'img'],
-    `skiff: network mode "bridge" is not supported: skiff has no bridge or user-defined networks yet (use --network none or --network host).\nSee 'skiff run --help'.`,
+    ['--network', 'container:web', 'img'],
+    `skiff: network mode "container:web" is not supported yet (use a network name, none or host).\nSee 'skiff run --help'.`,
   );
   const logs = run(['--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', 'img']);
   assert.deepEqual(logs.hostConfig.LogConfig, {
@@ -384,6 +386,62 @@ test('help lists docker names and shorthands; --net is hidden; create has no -d'
   assert.match(help, /--network network/);
   assert.doesNotMatch(help, /--net /);
   assert.ok(!CREATE_FLAGS.some((f) => f.name === 'detach' || f.name === 'sig-proxy'));
+});
+
+test("-p/-P/--expose/--add-host/--dns*: docker's port specs into PortBindings and ExposedPorts", () => {
+  const r = run([
+    '-p',
+    '8080:80',
+    '-p',
+    '127.0.0.1::53/udp',
+    '-p',
+    '9000-9001:7000-7001',
+    '-p',
+    '443',
+    '--expose',
+    '6000-6001',
+    '-P',
+    '--add-host',
+    'db:10.0.0.5',
+    '--dns',
+    '10.0.0.53',
+    '--dns-search',
+    'example.test',
+    '--dns-option',
+    'ndots:2',
+    'img',
+  ]);
+  assert.deepEqual(r.hostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+    '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    '7000/tcp': [{ HostIp: '', HostPort: '9000' }],
+    '7001/tcp': [{ HostIp: '', HostPort: '9001' }],
+    '443/tcp': [{ HostIp: '', HostPort: '' }],
+  });
+  assert.deepEqual(Object.keys(r.config.ExposedPorts ?? {}).sort(), [
+    '443/tcp',
+    '53/udp',
+    '6000/tcp',
+    '6001/tcp',
+    '7000/tcp',
+    '7001/tcp',
+    '80/tcp',
+  ]);
+  assert.equal(r.hostConfig.PublishAllPorts, true);
+  assert.deepEqual(r.hostConfig.ExtraHosts, ['db:10.0.0.5']);
+  assert.deepEqual(r.hostConfig.Dns, ['10.0.0.53']);
+  assert.deepEqual(r.hostConfig.DnsSearch, ['example.test']);
+  assert.deepEqual(r.hostConfig.DnsOptions, ['ndots:2']);
+  refused(
+    ['-p', '8000-8002:80-81', 'img'],
+    "skiff: invalid ranges specified for container and host Ports: 80-81 and 8000-8002.\nSee 'skiff run --help'.",
+  );
+  refused(['-p', '80/icmp', 'img'], "skiff: invalid proto: icmp.\nSee 'skiff run --help'.");
+  refused(['-p', '1.2.3:80:80', 'img'], "skiff: invalid IP address: 1.2.3.\nSee 'skiff run --help'.");
+  refused(
+    ['--add-host', 'nohost', 'img'],
+    'skiff: bad format for add-host: "nohost".\nSee \'skiff run --help\'.',
+  );
 });
 
 test('health flags: --health-* make a CMD-SHELL Healthcheck, --no-healthcheck NONE', () => {

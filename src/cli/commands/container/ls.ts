@@ -2,6 +2,7 @@
 import {
   type Container,
   commandLine,
+  containerPorts,
   containerSize,
   dockerStateString,
   type Engine,
@@ -9,6 +10,7 @@ import {
   listContainers,
   listedMounts,
   networkName,
+  portsColumn,
   statusText,
 } from '../../../engine/index.ts';
 import { type CommandDef, EXIT_USAGE, StatusError } from '../../command.ts';
@@ -59,6 +61,8 @@ export interface RowOptions {
   readonly trunc: boolean;
   readonly now: number;
   readonly size?: { rw: number; rootFs: number };
+  /** docker's PORTS text ("127.0.0.1:8080->80/tcp"). */
+  readonly ports?: string;
   /** The health part of STATUS (" (healthy)"), from healthStatusSuffix. */
   readonly health?: string;
 }
@@ -83,7 +87,7 @@ export function containerRow(c: Container, options: RowOptions): Record<string, 
     Mounts: mounts.join(','),
     Names: c.name,
     Networks: networkName(c),
-    Ports: '',
+    Ports: options.ports ?? '',
     RunningFor: timeAgo(c.created, options.now),
     Size: sizeText(options.size),
     State: dockerStateString(c),
@@ -167,7 +171,8 @@ const command: CommandDef = {
       const rows: Record<string, unknown>[] = [];
       for (const c of containers) {
         const size = wantSize ? await containerSize(engine, c) : undefined;
-        rows.push(containerRow(c, { trunc, now, size, health: healthStatusSuffix(engine, c) }));
+        const ports = portsColumn(containerPorts(engine.paths, c));
+        rows.push(containerRow(c, { trunc, now, size, ports, health: healthStatusSuffix(engine, c) }));
       }
       return rows;
     });

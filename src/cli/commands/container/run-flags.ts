@@ -11,6 +11,7 @@ import { isNamespacedSysctl, logOptions, networkModeOf, rlimitType } from '../..
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
 import { HEALTH_FLAGS, healthConfig, NO_HEALTHCHECK_FLAG } from './health-flags.ts';
+import { NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
 
 const list = (name: string, description: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   name,
@@ -77,7 +78,8 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('user', 'Username or UID (format: <name|uid>[:<group|gid>])', { short: 'u' }),
   list('volume', 'Bind mount a volume', { short: 'v' }),
   str('workdir', 'Working directory inside the container', { short: 'w' }),
-];
+  ...NETWORK_FLAGS,
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** `run` adds -d and --sig-proxy to create's flags. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -546,6 +548,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
 
   const networkMode = text('network') ?? text('net') ?? 'default';
   networkModeOf({ NetworkMode: networkMode });
+  const net = parseNetworkFlags(strings, f['publish-all'] === true);
 
   const detach = context.verb === 'run' && f.detach === true;
   if (detach && attach.length > 0) throw new Error('Conflicting options: -a and -d');
@@ -576,6 +579,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     // `--entrypoint ""` resets the image's entrypoint: docker sends [""].
     Entrypoint: entrypointText === undefined ? null : [entrypointText],
     Labels: kvMap(labels),
+    ...(Object.keys(net.exposed).length > 0 && { ExposedPorts: net.exposed }),
     ...(text('stop-signal') !== undefined && { StopSignal: text('stop-signal')! }),
     ...(stopTimeout !== undefined && { StopTimeout: stopTimeout }),
     ...(healthcheck && { Healthcheck: healthcheck }),
@@ -584,6 +588,12 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     Binds: binds.length > 0 ? binds : null,
     LogConfig: logConfig,
     NetworkMode: networkMode,
+    PortBindings: net.portBindings,
+    PublishAllPorts: net.publishAll,
+    ...(net.extraHosts.length > 0 && { ExtraHosts: net.extraHosts }),
+    ...(net.dns.length > 0 && { Dns: net.dns }),
+    ...(net.dnsOptions.length > 0 && { DnsOptions: net.dnsOptions }),
+    ...(net.dnsSearch.length > 0 && { DnsSearch: net.dnsSearch }),
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: f.rm === true,
     Mounts: mounts.length > 0 ? mounts : null,
