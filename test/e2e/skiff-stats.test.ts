@@ -223,3 +223,23 @@ test('stats on a terminal clears the screen and redraws the table', async (t) =>
   term.type('\u0003');
   assert.equal(await term.exited, 0);
 });
+
+test('stats: NET I/O counts the traffic of a container on a network; none and host show none', async (t) => {
+  const s = await store(t);
+  s.ok(['run', '-d', '--name', 'talker', '--network', 'bridge', 'busybox', 'sleep', '600']);
+  s.ok(['run', '-d', '--name', 'alone', 'busybox', 'sleep', '600']);
+  s.ok(['run', '-d', '--name', 'hosted', '--network', 'host', 'busybox', 'sleep', '600']);
+  const gateway = s.ok(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', 'talker']);
+  assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/);
+  s.ok(['exec', 'talker', 'ping', '-c', '3', '-s', '1000', gateway]);
+  const r = stats(s, ['talker', 'alone', 'hosted']);
+  const [rx, tx] = r.get('talker')!.NetIO.split(' / ').map(decimalBytes);
+  // Three 1028-byte echo requests out and three replies in (plus whatever the network said).
+  assert.ok(rx! >= 3000 && tx! >= 3000, `talker: ${r.get('talker')!.NetIO}`);
+  assert.equal(r.get('alone')!.NetIO, '0B / 0B', '--network none: loopback only');
+  assert.equal(
+    r.get('hosted')!.NetIO,
+    '0B / 0B',
+    "--network host: the host's traffic is not the container's",
+  );
+});

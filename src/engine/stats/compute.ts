@@ -14,6 +14,8 @@ export interface StatsSample {
   readonly systemCpuNs: number;
   readonly onlineCpus: number;
   readonly hostMemory: number;
+  /** Bytes received and sent by the container's network interfaces (none: not its own namespace). */
+  readonly net?: { readonly rx: number; readonly tx: number };
 }
 
 export interface ContainerStats {
@@ -24,7 +26,7 @@ export interface ContainerStats {
   readonly memoryPercent: number;
   readonly blockRead: number;
   readonly blockWrite: number;
-  /** Networking has not landed: always 0. */
+  /** Network bytes received and sent (0 with --network host or none). */
   readonly netRx: number;
   readonly netTx: number;
   readonly pids: number;
@@ -70,8 +72,8 @@ export function computeStats(prev: StatsSample | undefined, cur: StatsSample): C
     memoryPercent: limit !== 0 ? (usage / limit) * 100 : 0,
     blockRead: g.blockRead,
     blockWrite: g.blockWrite,
-    netRx: 0,
-    netTx: 0,
+    netRx: cur.net?.rx ?? 0,
+    netTx: cur.net?.tx ?? 0,
     pids: g.pids,
     periods: g.periods,
     throttledPeriods: g.throttledPeriods,

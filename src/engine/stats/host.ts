@@ -30,3 +30,34 @@ export function onlineCpus(): number {
 export function hostMemory(): number {
   return os.totalmem();
 }
+
+/**
+ * Bytes received and sent by the interfaces of a network namespace (`/proc/PID/net/dev`), loopback
+ * left out: what dockerd sums over a container's endpoints (pure; unit-tested).
+ */
+export function netDevBytes(text: string): { rx: number; tx: number } {
+  let rx = 0;
+  let tx = 0;
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0 || line.slice(0, colon).trim() === 'lo') continue;
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (fields.length < 9 || fields.some(Number.isNaN)) continue;
+    rx += fields[0]!;
+    tx += fields[8]!;
+  }
+  return { rx, tx };
+}
+
+/** The network traffic of the namespace process `pid` is in (undefined when it is gone). */
+export function processNetBytes(pid: number): { rx: number; tx: number } | undefined {
+  try {
+    return netDevBytes(readFileSync(`/proc/${pid}/net/dev`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -8,7 +8,7 @@ import type { Engine } from '../containers/engine.ts';
 import type { Container } from '../containers/records.ts';
 import { sampleCgroup } from './cgroup.ts';
 import type { StatsSample } from './compute.ts';
-import { hostMemory, onlineCpus, systemCpuNs } from './host.ts';
+import { hostMemory, onlineCpus, processNetBytes, systemCpuNs } from './host.ts';
 
 export * from './cgroup.ts';
 export * from './compute.ts';
@@ -23,11 +23,14 @@ export async function sampleContainer(engine: Engine, c: Container): Promise<Sta
   const record = await engine.runtime.store.read(c.id).catch(() => undefined);
   if (!record?.cgroup) return undefined;
   const cgroup = await containerCgroup(record);
+  // The init's network namespace; with --network host that is the host's, which docker does not count.
+  const net = c.hostConfig.NetworkMode !== 'host' && c.pid !== undefined ? processNetBytes(c.pid) : undefined;
   return {
     at: Date.now(),
     cgroup: sampleCgroup(cgroup.dirs),
     systemCpuNs: systemCpuNs(),
     onlineCpus: onlineCpus(),
     hostMemory: hostMemory(),
+    ...(net ? { net } : {}),
   };
 }

@@ -15,6 +15,7 @@ import {
   ioStatV2Bytes,
   memoryLimit,
   memoryUsageNoCache,
+  netDevBytes,
   type StatsSample,
   sampleCgroup,
   systemCpuNsOf,
@@ -215,4 +216,17 @@ test("the CLI's row: docker's units and columns, zeros for a container that does
     [stopped.CPUPerc, stopped.MemUsage, stopped.MemPerc, stopped.BlockIO, stopped.PIDs, stopped.Throttled],
     ['0.00%', '0B / 0B', '0.00%', '0B / 0B', '0', '--'],
   );
+});
+
+test("network: the namespace's interfaces from /proc/PID/net/dev, loopback left out", () => {
+  const dev = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:    5000      50    0    0    0     0          0         0     5000      50    0    0    0     0       0          0
+  eth0:    4900      40    0    0    0     0          0         0     3710      35    0    0    0     0       0          0
+  eth1:100 1 0 0 0 0 0 0 20 1 0 0 0 0 0 0
+`;
+  assert.deepEqual(netDevBytes(dev), { rx: 5000, tx: 3730 });
+  const s = computeStats(undefined, { ...sample({}, 0), net: { rx: 4900, tx: 3710 } });
+  assert.deepEqual([s.netRx, s.netTx], [4900, 3710]);
+  assert.deepEqual([computeStats(undefined, sample({}, 0)).netRx], [0]);
 });
