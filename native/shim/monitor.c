@@ -528,6 +528,10 @@ static void reap(struct children *ch)
 		} else if (pid == ch->init) {
 			ch->init_status = status;
 			ch->init_exited = true;
+			/* No periodic command runs for a container that is gone. */
+			monitor_timer_stop();
+		} else {
+			monitor_timer_reaped(pid);
 		}
 	}
 }
@@ -561,7 +565,7 @@ static bool claimed(void)
 	return false;
 }
 
-enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_MASTER, P_RELAY, P_STDIN, P_CLIENTS };
+enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_MASTER, P_RELAY, P_STDIN, P_TIMER, P_CLIENTS };
 
 static void finish(void)
 {
@@ -574,6 +578,7 @@ static void finish(void)
 	buf_free(&stdin_q);
 	close(listen_fd);
 	close(sig_fd);
+	monitor_timer_stop();
 	if (created_r >= 0)
 		close(created_r);
 }
@@ -608,6 +613,7 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		return 1;
 	}
 
+	int timer_fd = opts->timer.interval_ms ? monitor_timer_start(&opts->timer) : -1;
 	long quiet_since = 0, exited_at = 0;
 	bool drained = false;
 	struct pollfd *fds = NULL;
@@ -651,6 +657,7 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		fds[P_MASTER] = (struct pollfd){ .fd = master, .events = POLLIN };
 		fds[P_RELAY] = (struct pollfd){ .fd = relay_fd, .events = POLLIN };
 		fds[P_STDIN] = (struct pollfd){ .fd = stdin_q.len && master < 0 ? in_w : -1, .events = POLLOUT };
+		fds[P_TIMER] = (struct pollfd){ .fd = ch.init_exited ? -1 : timer_fd, .events = POLLIN };
 		if (master >= 0 && stdin_q.len)
 			fds[P_MASTER].events |= POLLOUT;
 		for (size_t i = 0; i < nclients; i++)
@@ -689,6 +696,8 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		}
 		if (fds[P_LISTEN].revents)
 			accept_clients();
+		if (fds[P_TIMER].revents && !ch.init_exited)
+			monitor_timer_fire();
 		if (fds[P_RELAY].revents)
 			receive_master();
 		if (fds[P_STDIN].revents)

@@ -71,8 +71,15 @@ export async function engineEnv(t: { after: (fn: () => void) => void }): Promise
   };
 }
 
-/** busybox-static with its applets, /probe, /etc/passwd and /etc/group, as `busybox:latest`. */
-export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Promise<void> {
+/**
+ * busybox-static with its applets, /probe, /etc/passwd and /etc/group, as `busybox:latest`; `changes`
+ * (`docker import --change` instructions) go into its config after `CMD ["sh"]`.
+ */
+export async function importBusybox(
+  root: string,
+  reference = BUSYBOX_IMAGE,
+  changes: readonly string[] = [],
+): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-busybox-'));
   try {
     makeRootfs(dir);
@@ -81,7 +88,7 @@ export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Pr
     });
     const store = await ImageStore.open({ root });
     try {
-      await importRootfs(store, tar.stdout, { reference, changes: ['CMD ["sh"]'] });
+      await importRootfs(store, tar.stdout, { reference, changes: ['CMD ["sh"]', ...changes] });
     } finally {
       store.close();
     }

@@ -51,6 +51,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         hidden: true,
         load: () => import('./container/inspect-any.ts'),
       },
+      healthcheck: {
+        summary: 'Run the health check of a container once (run by its monitor)',
+        hidden: true,
+        load: () => import('./container/healthcheck.ts'),
+      },
       kill: { summary: 'Kill one or more running containers', load: () => import('./container/kill.ts') },
       logs: { summary: 'Fetch the logs of a container', load: () => import('./container/logs.ts') },
       ls: { summary: 'List containers', aliases: ['list', 'ps'], load: () => import('./container/ls.ts') },
@@ -65,6 +70,10 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         load: () => import('./container/run.ts'),
       },
       start: { summary: 'Start one or more stopped containers', load: () => import('./container/start.ts') },
+      stats: {
+        summary: 'Display a live stream of container(s) resource usage statistics',
+        load: () => import('./container/stats.ts'),
+      },
       stop: { summary: 'Stop one or more running containers', load: () => import('./container/stop.ts') },
       wait: {
         summary: 'Block until one or more containers stop, then print their exit codes',
@@ -167,6 +176,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   export: ['container', 'export'],
   run: ['container', 'run'],
   start: ['container', 'start'],
+  stats: ['container', 'stats'],
   history: ['image', 'history'],
   images: ['image', 'ls'],
   import: ['image', 'import'],

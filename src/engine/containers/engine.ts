@@ -30,6 +30,7 @@ import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../.
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import { EventLog } from '../events/index.ts';
+import { HealthStore } from '../health/store.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
 import {
@@ -611,6 +612,30 @@ export class Engine {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       await disconnectNetwork(this.paths, c, network, () => this.records.list());
     });
+  }
+
+  // ---- health (../health/) ------------------------------------------------------------------
+
+  private healthStore?: HealthStore;
+
+  /** The containers' health records (State.Health). */
+  get healthRecords(): HealthStore {
+    this.healthStore ??= new HealthStore(this.db);
+    return this.healthStore;
+  }
+
+  /** The command the monitor's timer runs for each health check of container `id`. */
+  healthCheckCommand(id: string): string[] {
+    return [
+      ...this.cli,
+      '--root',
+      this.paths.root,
+      '--runroot',
+      this.paths.runroot,
+      'container',
+      'healthcheck',
+      id,
+    ];
   }
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
+import type { HealthState } from '../health/state.ts';
 import type {
   Attachment,
   ContainerNetworkState,
@@ -286,6 +287,8 @@ export interface InspectExtras {
   graphDriver: GraphDriver;
   /** With `inspect -s`: the writable layer's size and the whole rootfs's. */
   size?: { rw: number; rootFs: number };
+  /** State.Health (containers with a health check that have started). */
+  health?: HealthState;
 }
 
 /** Docker's ContainerJSON, field order as Docker's. */
@@ -310,6 +313,7 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
       Error: c.error ?? '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(extras.health ? { Health: extras.health } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: `${extras.paths.dir}/resolv.conf`,

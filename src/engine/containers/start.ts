@@ -8,9 +8,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, writeFileAtomic } from '../../common/index.ts';
 import { prepareRootfs } from '../../image/index.ts';
-import { CREATE_CWD_ANNOTATION } from '../../runtime/index.ts';
+import { CREATE_CWD_ANNOTATION, type MonitorTimer } from '../../runtime/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
+import { probeOf, probeSchedule, validateHealthcheck } from '../health/probe.ts';
 import { resolveMounts } from '../mounts.ts';
 import { checkNetworkExists, connectContainer, saveDesiredNetworks } from '../networks/index.ts';
 import {
@@ -42,6 +43,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
   // Refused at create, as dockerd does, rather than at the first start.
   validateContainerConfig(config);
   validateHostConfig(request.hostConfig);
+  validateHealthcheck(config.Healthcheck);
   logOptions(request.hostConfig.LogConfig);
   await checkNetworkExists(engine.paths, request.hostConfig);
   return {
@@ -103,6 +105,7 @@ export async function startContainerProcess(
       oomFile: 'auto',
       exitCommand,
       ...(rootfs.shimMounts ? { unmount: p.rootfs } : {}),
+      ...healthTimer(engine, c),
     },
     ...(rootfs.shimMounts ? { rootfsMounts: rootfs.shimMounts } : {}),
   };
@@ -130,4 +133,11 @@ function monitorLog(
   const log = logOptions(c.hostConfig.LogConfig);
   if (log.driver === 'none') return {};
   return { logFile: file, ...(log.maxSize ? { logMaxSize: log.maxSize } : {}), logMaxFiles: log.maxFiles };
+}
+
+/** The monitor's timer that runs the container's health checks (none without a probe). */
+function healthTimer(engine: Engine, c: Container): { timer?: MonitorTimer } {
+  const probe = probeOf(c.config);
+  if (!probe) return {};
+  return { timer: { ...probeSchedule(probe), command: engine.healthCheckCommand(c.id) } };
 }

@@ -443,3 +443,57 @@ test("-p/-P/--expose/--add-host/--dns*: docker's port specs into PortBindings an
     'skiff: bad format for add-host: "nohost".\nSee \'skiff run --help\'.',
   );
 });
+
+test('health flags: --health-* make a CMD-SHELL Healthcheck, --no-healthcheck NONE', () => {
+  assert.equal(run(['busybox']).config.Healthcheck, undefined, 'none: the image decides');
+  assert.deepEqual(
+    run([
+      '--health-cmd',
+      'test -f /ok',
+      '--health-interval',
+      '1m30s',
+      '--health-timeout',
+      '5s',
+      '--health-retries',
+      '4',
+      '--health-start-period',
+      '10s',
+      '--health-start-interval',
+      '500ms',
+      'busybox',
+    ]).config.Healthcheck,
+    {
+      Test: ['CMD-SHELL', 'test -f /ok'],
+      Interval: 90e9,
+      Timeout: 5e9,
+      StartPeriod: 10e9,
+      StartInterval: 5e8,
+      Retries: 4,
+    },
+  );
+  // Without --health-cmd the image's test stays (no Test sent).
+  assert.deepEqual(run(['--health-retries', '2', 'busybox']).config.Healthcheck, {
+    Interval: 0,
+    Timeout: 0,
+    StartPeriod: 0,
+    StartInterval: 0,
+    Retries: 2,
+  });
+  assert.deepEqual(run(['--no-healthcheck', 'busybox']).config.Healthcheck, { Test: ['NONE'] });
+  refused(
+    ['--health-interval', 'soon', 'busybox'],
+    `invalid argument "soon" for "--health-interval" flag: time: invalid duration "soon"\nSee 'skiff run --help'.`,
+  );
+  refused(
+    ['--health-retries', 'x', 'busybox'],
+    `invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax\nSee 'skiff run --help'.`,
+  );
+  refused(
+    ['--health-interval', '-1s', 'busybox'],
+    "skiff: --health-interval cannot be negative.\nSee 'skiff run --help'.",
+  );
+  refused(
+    ['--no-healthcheck', '--health-cmd', 'true', 'busybox'],
+    "skiff: --no-healthcheck conflicts with --health-* options.\nSee 'skiff run --help'.",
+  );
+});

@@ -6,6 +6,7 @@ import {
   containerSize,
   dockerStateString,
   type Engine,
+  healthStatusSuffix,
   listContainers,
   listedMounts,
   networkName,
@@ -62,6 +63,8 @@ export interface RowOptions {
   readonly size?: { rw: number; rootFs: number };
   /** docker's PORTS text ("127.0.0.1:8080->80/tcp"). */
   readonly ports?: string;
+  /** The health part of STATUS (" (healthy)"), from healthStatusSuffix. */
+  readonly health?: string;
 }
 
 /** One container as docker's *formatter.ContainerContext: its fields (alphabetical, as its JSON). */
@@ -88,7 +91,7 @@ export function containerRow(c: Container, options: RowOptions): Record<string, 
     RunningFor: timeAgo(c.created, options.now),
     Size: sizeText(options.size),
     State: dockerStateString(c),
-    Status: statusText(c, options.now),
+    Status: statusText(c, options.now) + (options.health ?? ''),
   });
   // A method in docker's template data (`{{.Label "com.example.x"}}`), not a JSON field.
   Object.defineProperty(row, 'Label', {
@@ -169,7 +172,7 @@ const command: CommandDef = {
       for (const c of containers) {
         const size = wantSize ? await containerSize(engine, c) : undefined;
         const ports = portsColumn(containerPorts(engine.paths, c));
-        rows.push(containerRow(c, { trunc, now, size, ports }));
+        rows.push(containerRow(c, { trunc, now, size, ports, health: healthStatusSuffix(engine, c) }));
       }
       return rows;
     });

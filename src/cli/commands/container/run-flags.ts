@@ -10,6 +10,7 @@ import type { ContainerConfig, HostConfig, Mount, Ulimit } from '../../../engine
 import { isNamespacedSysctl, logOptions, networkModeOf, rlimitType } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
+import { HEALTH_FLAGS, healthConfig, NO_HEALTHCHECK_FLAG } from './health-flags.ts';
 import { endpointsConfig, NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
 
 const list = (name: string, description: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
@@ -44,6 +45,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('entrypoint', 'Overwrite the default ENTRYPOINT of the image'),
   list('env', 'Set environment variables', { short: 'e' }),
   list('env-file', 'Read in a file of environment variables'),
+  ...HEALTH_FLAGS,
   str('hostname', 'Container host name', { short: 'h' }),
   bool('init', 'Run an init inside the container that forwards signals and reaps processes'),
   bool('interactive', 'Keep STDIN open even if not attached', { short: 'i' }),
@@ -59,6 +61,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('name', 'Assign a name to the container'),
   str('net', 'Connect a container to a network', { valueName: 'network', hidden: true }),
   str('network', 'Connect a container to a network', { valueName: 'network' }),
+  NO_HEALTHCHECK_FLAG,
   str('pids-limit', 'Tune container pids limit (set -1 for unlimited)', { valueName: 'int' }),
   bool('privileged', 'Give extended privileges to this container'),
   str('pull', 'Pull image before running ("always", "missing", "never")', { defaultText: '"missing"' }),
@@ -559,6 +562,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
   let attachStderr = attach.length === 0 || attach.includes('stderr');
   if (detach) attachStdin = attachStdout = attachStderr = false;
   const entrypointText = text('entrypoint');
+  const healthcheck = healthConfig(f, checked);
 
   const config: ContainerConfig = {
     Hostname: text('hostname') ?? '',
@@ -581,6 +585,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     ...(Object.keys(net.exposed).length > 0 && { ExposedPorts: net.exposed }),
     ...(text('stop-signal') !== undefined && { StopSignal: text('stop-signal')! }),
     ...(stopTimeout !== undefined && { StopTimeout: stopTimeout }),
+    ...(healthcheck && { Healthcheck: healthcheck }),
   };
   const hostConfig: HostConfig = {
     Binds: binds.length > 0 ? binds : null,
