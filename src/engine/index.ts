@@ -1,6 +1,7 @@
 // The engine's public face (DESIGN.md): other folders import only this module.
 
 export * from './containers/index.ts';
+export type { CopyOptions } from './cp/index.ts';
 export * from './db.ts';
 export type * from './docker-types.ts';
 export * from './events/index.ts';
