@@ -1,7 +1,8 @@
 // The engine's public face (DESIGN.md): other folders import only this module.
 
 export * from './containers/index.ts';
-export type { CopyOptions } from './cp/index.ts';
+// docker cp's trees, packing and extraction (the Engine's copyFromContainer / copyToContainer use them).
+export * from './cp/index.ts';
 export * from './db.ts';
 export type * from './docker-types.ts';
 export * from './events/index.ts';

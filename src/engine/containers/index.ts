@@ -12,5 +12,5 @@ export * from './list.ts';
 // docker pause/unpause/top/update (the Engine's methods) and what they answer.
 export { parsePsOutput, type TopResult } from './pause.ts';
 export type { Container, ContainerState } from './records.ts';
-export type { ResourceUpdate } from './update.ts';
+export { cgroupUpdate, mergeResourceUpdate, type ResourceUpdate } from './update.ts';
 export { containersByImage } from './usage.ts';
