@@ -491,6 +491,9 @@ export class Engine {
   async exec(ref: string, options: ExecRequest): Promise<ExecedProcess> {
     const c = await this.refresh(this.records.resolve(ref));
     if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    // A process joining a frozen cgroup would hang until the thaw: dockerd refuses, as here.
+    if (await isPaused(this.runtime, c))
+      throw failedPrecondition(`Container ${c.id} is paused, unpause the container before exec`);
     const user = options.user
       ? await resolveUser(containerRootfs(this.paths, c.id), options.user)
       : undefined;
@@ -641,8 +644,9 @@ export class Engine {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       const hostConfig = mergeResourceUpdate(c.hostConfig, update);
       let warnings: string[] = [];
-      if (c.state === 'running')
-        warnings = await updateContainer(this.runtime.store, c.id, cgroupUpdate(hostConfig, update));
+      const resources = cgroupUpdate(hostConfig, update);
+      if (c.state === 'running' && Object.keys(resources).length > 0)
+        warnings = await updateContainer(this.runtime.store, c.id, resources);
       this.records.updateHostConfig(c.id, hostConfig);
       this.events.emit('container', 'update', c.id, containerOpAttributes(c));
       return { container: { ...c, hostConfig }, warnings };
