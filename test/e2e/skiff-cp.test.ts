@@ -262,6 +262,23 @@ test('skiff cp', async (t) => {
     );
   });
 
+  await t.test('fifos and device nodes are copied as nodes, both ways', () => {
+    const nodes = path.join(host, 'nodes');
+    mkdirSync(path.join(nodes, 'n'), { recursive: true });
+    assert.equal(spawnSync('mkfifo', [path.join(nodes, 'n', 'pipe')]).status, 0);
+    assert.equal(spawnSync('mknod', [path.join(nodes, 'n', 'null'), 'c', '1', '3']).status, 0);
+    const r = skiffRaw(e, ['cp', '-', 'box:/tmp'], hostTar(nodes, ['n']));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(
+      ok(e, ['exec', 'box', 'stat', '-c', '%n %F %t:%T', '/tmp/n/null', '/tmp/n/pipe']),
+      '/tmp/n/null character special file 1:3\n/tmp/n/pipe fifo 0:0\n',
+    );
+    const back = path.join(host, 'nodes-back');
+    ok(e, ['cp', 'box:/tmp/n', back]);
+    assert.ok(lstatSync(path.join(back, 'pipe')).isFIFO());
+    assert.equal(lstatSync(path.join(back, 'null')).rdev, lstatSync('/dev/null').rdev);
+  });
+
   await t.test("a container's symlink to /etc/passwd is the container's file, never the host's", () => {
     const containerPasswd = ok(e, ['exec', 'box', 'cat', '/etc/passwd']);
     assert.notEqual(

@@ -687,7 +687,7 @@ export class Engine {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       const common = { ref, mounts: c.mounts, readonlyRootfs: c.hostConfig.ReadonlyRootfs === true };
       if (c.state === 'running') {
-        await withContainerSide({ ...common, pid: c.pid }, fn);
+        await withContainerSide({ ...common, pid: c.pid, pidStartTime: c.pidStartTime }, fn);
         return true;
       }
       const mountedHere = mountCount(rootfs) === 0;

@@ -7,7 +7,7 @@
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import path from 'node:path';
-import { failedPrecondition, syscallError } from '../../common/index.ts';
+import { failedPrecondition, processLiveness, syscallError } from '../../common/index.ts';
 import type { ResolvedMount } from '../mount-types.ts';
 import type { ContainerSide } from './copy.ts';
 import { openHostDir, type TreeMount } from './rooted.ts';
@@ -15,8 +15,9 @@ import { openHostDir, type TreeMount } from './rooted.ts';
 export interface TreeSource {
   /** The container as the user named it. */
   ref: string;
-  /** Set when it runs: its init's pid. */
+  /** Set when it runs: its init's pid (and the start time that tells it from a reused pid). */
   pid?: number;
+  pidStartTime?: string;
   /** The mounted rootfs (of a stopped container). */
   rootfs?: string;
   mounts: readonly ResolvedMount[];
@@ -30,6 +31,9 @@ export async function withContainerSide<T>(
 ): Promise<T> {
   const rootFd = openRoot(source);
   try {
+    // The root was opened by pid: still the container's init afterwards means it was its root.
+    if (source.pid !== undefined && (await processLiveness(source.pid, source.pidStartTime)) !== 'alive')
+      throw failedPrecondition(`Container ${source.ref} is not running`);
     return await fn({
       tree: {
         rootFd,

@@ -365,8 +365,9 @@ class Extractor {
     const sec = Math.max(0, Math.floor(ms / 1000));
     const fields = ['mknod', name, type, (entry.mode & 0o7777).toString(8), String(entry.devmajor)];
     fields.push(String(entry.devminor), String(owner.uid), String(owner.gid), String(sec), '0');
+    // The tool opens its directory without following a final symlink: `/.` makes the magic link a middle one.
     await runLayerNodes(
-      `/proc/${process.pid}/fd/${parent.fd}`,
+      `/proc/${process.pid}/fd/${parent.fd}/.`,
       Buffer.from(fields.map((f) => `${f}\0`).join('')),
     );
   }

@@ -15,12 +15,13 @@ import {
   type Stats,
 } from 'node:fs';
 import type tar from 'tar-stream';
-import { syscallError } from '../../common/index.ts';
+import { invalidArgument, SkiffError, syscallError } from '../../common/index.ts';
 import { at, DIR_FLAGS, lstatAt } from './rooted.ts';
 
 type Header = Partial<tar.Header> & { name: string };
 
-const FILE_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+/** Linux's O_PATH (Node does not export it): an fd naming the inode without opening it. */
+const O_PATH = 0o10000000;
 const CHUNK = 256 * 1024;
 
 /** Hard links seen so far: `dev:ino` -> the archive name of the first one. */
@@ -110,16 +111,8 @@ async function packDirectory(
 
 /** A file's content, exactly `size` bytes of it (a file that shrank meanwhile is padded with zeros). */
 async function packFile(pack: tar.Pack, dirFd: number, name: string, header: Header): Promise<void> {
-  let fd: number;
+  const fd = openRegularFile(dirFd, name, header.name);
   try {
-    fd = openSync(at(dirFd, name), FILE_FLAGS);
-  } catch (err) {
-    throw syscallError('open', header.name, err);
-  }
-  try {
-    // O_NOFOLLOW kept a symlink out; a file swapped in for another one since the lstat is refused.
-    if (!fstatSync(fd).isFile())
-      throw syscallError('read', header.name, Object.assign(new Error('changed'), { code: 'EAGAIN' }));
     const size = header.size ?? 0;
     await new Promise<void>((resolve, reject) => {
       const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
@@ -158,4 +151,28 @@ function addEntry(pack: tar.Pack, header: Header): Promise<void> {
   return new Promise((resolve, reject) => {
     pack.entry(header, (err) => (err ? reject(err) : resolve()));
   });
+}
+
+/**
+ * Opens `name` for reading only if it is a regular file: its inode is named first with
+ * O_PATH|O_NOFOLLOW (which opens nothing: no fifo blocks, no device driver runs), checked, then that
+ * very inode reopened through /proc/self/fd. What the tree's processes swap in meanwhile (a fifo, a
+ * device node they made) is refused, never opened.
+ */
+function openRegularFile(dirFd: number, name: string, shown: string): number {
+  let pathFd: number;
+  try {
+    pathFd = openSync(at(dirFd, name), O_PATH | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw syscallError('open', shown, err);
+  }
+  try {
+    if (!fstatSync(pathFd).isFile())
+      throw invalidArgument(`${shown} changed while it was copied: it is no longer a regular file`);
+    return openSync(`/proc/self/fd/${pathFd}`, constants.O_RDONLY);
+  } catch (err) {
+    throw err instanceof SkiffError ? err : syscallError('open', shown, err);
+  } finally {
+    closeSync(pathFd);
+  }
 }

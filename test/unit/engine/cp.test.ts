@@ -2,6 +2,7 @@
 // over a real temporary tree, and the extraction's refusals of hostile archives (nothing written
 // outside the destination), all as an unprivileged user could run them.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -200,4 +201,24 @@ test('packTree then extractInto round-trips a tree with a hard link and symlinks
     statSync(path.join(out, 'copy', 'sub', 'hard')).ino,
   );
   assert.equal(readlinkSync(path.join(out, 'copy', 'sub', 'rel')), '../a');
+});
+
+test('packTree archives a fifo as a fifo, without opening it (a fifo would block a read)', async (t) => {
+  const base = tempDir(t);
+  mkdirSync(path.join(base, 'd'));
+  const made = spawnSync('mkfifo', [path.join(base, 'd', 'pipe')]);
+  assert.equal(made.status, 0);
+  const pack = tar.pack();
+  const fd = openHostDir(base);
+  t.after(() => closeSync(fd));
+  const filling = packTree(pack, fd, 'd', 'd');
+  const types: string[] = [];
+  const extract = tar.extract();
+  (pack as unknown as NodeJS.ReadableStream).pipe(extract as unknown as NodeJS.WritableStream);
+  for await (const entry of extract) {
+    types.push(`${entry.header.name} ${entry.header.type}`);
+    entry.resume();
+  }
+  await filling;
+  assert.deepEqual(types, ['d/ directory', 'd/pipe fifo']);
 });
