@@ -262,6 +262,28 @@ test('skiff cp', async (t) => {
     );
   });
 
+  await t.test("-L follows a host symlink given as the source (the copy keeps the link's name)", () => {
+    symlinkSync(path.join(host, 'tree', 'a.txt'), path.join(host, 'to-file'));
+    symlinkSync(path.join(host, 'tree', 'sub'), path.join(host, 'to-dir'));
+    ok(e, ['cp', '-L', path.join(host, 'to-file'), 'box:/tmp/']);
+    ok(e, ['cp', '-L', path.join(host, 'to-dir'), 'box:/tmp/']);
+    ok(e, ['cp', path.join(host, 'to-file'), 'box:/tmp/as-link']);
+    assert.equal(
+      ok(e, [
+        'exec',
+        'box',
+        'stat',
+        '-c',
+        '%n %F',
+        '/tmp/to-file',
+        '/tmp/to-dir',
+        '/tmp/to-dir/secret',
+        '/tmp/as-link',
+      ]),
+      '/tmp/to-file regular file\n/tmp/to-dir directory\n/tmp/to-dir/secret regular file\n/tmp/as-link symbolic link\n',
+    );
+  });
+
   await t.test('fifos and device nodes are copied as nodes, both ways', () => {
     const nodes = path.join(host, 'nodes');
     mkdirSync(path.join(nodes, 'n'), { recursive: true });
