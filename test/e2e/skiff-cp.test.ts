@@ -22,7 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv, SKIFF } from '../helpers/engine.ts';
+import { type EngineEnv, engineEnv, SKIFF, terminalSession } from '../helpers/engine.ts';
 import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
 
 function ok(e: EngineEnv, args: string[], input?: string): string {
@@ -282,6 +282,17 @@ test('skiff cp', async (t) => {
       ]),
       '/tmp/to-file regular file\n/tmp/to-dir directory\n/tmp/to-dir/secret regular file\n/tmp/as-link symbolic link\n',
     );
+  });
+
+  await t.test('on a terminal a copy ends with docker\'s "Successfully copied" line, unless -q', async () => {
+    const out = path.join(host, 'tty-copy');
+    const session = terminalSession(e, ['cp', 'box:/tmp/tree/a.txt', out]);
+    assert.equal(await session.exited, 0);
+    assert.match(await session.waitFor('Successfully'), /Successfully copied 2\.048kB to \S+tty-copy/);
+    const quiet = terminalSession(e, ['cp', '-q', path.join(host, 'tree', 'a.txt'), 'box:/tmp/tty-quiet']);
+    assert.equal(await quiet.exited, 0);
+    assert.doesNotMatch(await quiet.waitFor(''), /Successfully/);
+    assert.equal(ok(e, ['exec', 'box', 'cat', '/tmp/tty-quiet']), 'alpha\n');
   });
 
   await t.test('fifos and device nodes are copied as nodes, both ways', () => {

@@ -662,8 +662,8 @@ export class Engine {
     srcPath: string,
     dest: { stream: Writable } | { path: string },
     options: CopyOptions = {},
-  ): Promise<void> {
-    await this.withContainerTree(ref, (side) => copyOut(side, srcPath, dest, options));
+  ): Promise<number> {
+    return this.withContainerTree(ref, (side) => copyOut(side, srcPath, dest, options));
   }
 
   /** `docker cp SRC|- CONTAINER:DEST`: from a host path, or a tar stream. */
@@ -672,34 +672,34 @@ export class Engine {
     src: { stream: Readable } | { path: string },
     dstPath: string,
     options: CopyOptions = {},
-  ): Promise<void> {
-    await this.withContainerTree(ref, (side) => copyIn(side, src, dstPath, options));
+  ): Promise<number> {
+    return this.withContainerTree(ref, (side) => copyIn(side, src, dstPath, options));
   }
 
   /**
    * The container's tree under its lease (no start or removal meanwhile): a running one's root, or a
    * stopped one's snapshot mounted for the copy and unmounted after.
    */
-  private async withContainerTree(ref: string, fn: (side: ContainerSide) => Promise<void>): Promise<void> {
+  private async withContainerTree(
+    ref: string,
+    fn: (side: ContainerSide) => Promise<number>,
+  ): Promise<number> {
     const id = this.records.resolve(ref).id;
     const rootfs = containerRootfs(this.paths, id);
     const done = await this.lock(id, 'cp', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       const common = { ref, mounts: c.mounts, readonlyRootfs: c.hostConfig.ReadonlyRootfs === true };
-      if (c.state === 'running') {
-        await withContainerSide({ ...common, pid: c.pid, pidStartTime: c.pidStartTime }, fn);
-        return true;
-      }
+      if (c.state === 'running')
+        return withContainerSide({ ...common, pid: c.pid, pidStartTime: c.pidStartTime }, fn);
       const mountedHere = mountCount(rootfs) === 0;
       if (mountedHere) await mountRootfs(await this.snapshotter().mounts(id), rootfs);
       try {
-        await withContainerSide({ ...common, rootfs }, fn);
+        return await withContainerSide({ ...common, rootfs }, fn);
       } finally {
         if (mountedHere) await unmountRootfs(rootfs);
       }
-      return true;
     });
-    if (!done) this.gone(ref);
+    return done ?? this.gone(ref);
   }
 }
 

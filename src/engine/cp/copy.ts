@@ -8,10 +8,10 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { hasErrno, invalidArgument, notFound, syscallError } from '../../common/index.ts';
+import { hasErrno, invalidArgument, notFound, SkiffError, syscallError } from '../../common/index.ts';
 import { extractInto, type Ownership } from './extract.ts';
 import { packTree } from './pack.ts';
-import { openHostDir, type Tree, Walk } from './rooted.ts';
+import { openHostDir, type Tree, Walk, walkToDir } from './rooted.ts';
 
 export interface CopyOptions {
   /** -a: the source's owners (else the destination's root in a container, the copier on the host). */
@@ -91,7 +91,7 @@ export async function copyOut(
   srcPath: string,
   dest: { stream: Writable } | { path: string },
   options: CopyOptions = {},
-): Promise<void> {
+): Promise<number> {
   const walk = new Walk(side.tree);
   try {
     const follow = options.followLink === true || assertsDirectory(srcPath);
@@ -101,23 +101,32 @@ export async function copyOut(
       throw invalidArgument(`${srcPath} in container ${side.ref}: not a directory`);
     const base = sourceBase(srcPath);
     if ('stream' in dest) {
+      let size = 0;
       await packTo(
         (pack) => packTree(pack, leaf.dir.fd, leaf.name, base),
-        (pack) => pipeline(pack as unknown as Readable, dest.stream),
+        (pack) => {
+          (pack as unknown as Readable).on('data', (chunk: Buffer) => {
+            size += chunk.length;
+          });
+          return pipeline(pack as unknown as Readable, dest.stream);
+        },
       );
-      return;
+      return size;
     }
     const target = copyTarget({ isDir: leaf.stat.isDirectory(), base }, hostInfo(dest.path));
     const dirFd = openHostDir(target.dir);
     const hostTree: Tree = { rootFd: dirFd, mounts: [], label: target.dir };
+    let size = 0;
     try {
       await packTo(
         (pack) => packTree(pack, leaf.dir.fd, leaf.name, target.name),
-        (pack) =>
-          extractInto(hostTree, '/', pack as unknown as Readable, {
+        async (pack) => {
+          size = await extractInto(hostTree, '/', pack as unknown as Readable, {
             ownership: options.archive ? 'archive' : 'copier',
-          }),
+          });
+        },
       );
+      return size;
     } finally {
       closeQuietly(dirFd);
     }
@@ -154,7 +163,7 @@ export async function copyIn(
   src: { stream: Readable } | { path: string },
   dstPath: string,
   options: CopyOptions = {},
-): Promise<void> {
+): Promise<number> {
   const walk = new Walk(side.tree);
   let dst: { path: string; exists: boolean; isDir: boolean; stat?: Stats };
   try {
@@ -168,7 +177,7 @@ export async function copyIn(
       ...(leaf.stat ? { stat: leaf.stat } : {}),
     };
   } catch (err) {
-    if (err instanceof Error && 'kind' in err && (err as { kind: string }).kind === 'NotFound')
+    if (err instanceof SkiffError && err.kind === 'NotFound')
       throw notFound(`Could not find the file ${dstPath} in container ${side.ref}`);
     throw err;
   } finally {
@@ -182,25 +191,28 @@ export async function copyIn(
   if ('stream' in src) {
     if (!dst.isDir) throw invalidArgument(`destination "${side.ref}:${dstPath}" must be a directory`);
     side.checkWritable(dst.path);
-    await extractInto(side.tree, dst.path, src.stream, { ownership });
-    return;
+    return extractInto(side.tree, dst.path, src.stream, { ownership });
   }
   const source = hostSource(src.path, options.followLink === true);
   const target = copyTarget({ isDir: source.stat.isDirectory(), base: source.base }, dst);
   side.checkWritable(target.dir);
+  try {
+    walkToDir(side.tree, target.dir).close();
+  } catch (err) {
+    if (err instanceof SkiffError && err.kind === 'NotFound')
+      throw notFound(`Could not find the file ${target.dir} in container ${side.ref}`);
+    throw err;
+  }
   const dirFd = openHostDir(source.dir);
+  let size = 0;
   try {
     await packTo(
       (pack) => packTree(pack, dirFd, source.name, target.name),
-      (pack) =>
-        extractInto(side.tree, target.dir, pack as unknown as Readable, { ownership }).catch(
-          (err: unknown) => {
-            if (err instanceof Error && 'kind' in err && (err as { kind: string }).kind === 'NotFound')
-              throw notFound(`Could not find the file ${target.dir} in container ${side.ref}`);
-            throw err;
-          },
-        ),
+      async (pack) => {
+        size = await extractInto(side.tree, target.dir, pack as unknown as Readable, { ownership });
+      },
     );
+    return size;
   } finally {
     closeQuietly(dirFd);
   }

@@ -1,11 +1,13 @@
 /**
  * `skiff cp`: files between a container and the host, docker's way (`CONTAINER:SRC DEST`,
- * `SRC CONTAINER:DEST`, `-` for a tar stream on stdout or stdin). Docker prints a progress line only
- * to a terminal; skiff prints none, so -q has nothing to quiet.
+ * `SRC CONTAINER:DEST`, `-` for a tar stream on stdout or stdin). As docker, the closing
+ * "Successfully copied SIZE to DEST" (the tar's size) goes to a terminal only, unless -q.
  */
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import { type CommandDef, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { humanSize } from '../../render/index.ts';
 import { containerError, withEngine } from './shared.ts';
 
 /** docker's splitCpArg: `ctr:path`, unless the argument is an absolute or `./`-relative local path. */
@@ -40,20 +42,23 @@ const command: CommandDef = {
       throw new StatusError('must specify at least one container source', EXIT_FAILURE);
     const options = { archive: flags.archive === true, followLink: flags['follow-link'] === true };
     const ref = src.container || dst.container;
-    await withEngine(ctx, async (engine) => {
+    // docker prints its progress only to a terminal, and never for a tar stream.
+    const streamed = src.path === '-' || dst.path === '-';
+    const progress = flags.quiet !== true && !streamed && isatty(2);
+    const copied = await withEngine(ctx, async (engine) => {
       if (src.container !== '') {
         if (src.path === '') throw new StatusError('source path cannot be empty', EXIT_FAILURE);
         // The fd's own stream, not process.stdout (which would make a pipe non-blocking).
         const dest = dst.path === '-' ? { stream: createWriteStream('', { fd: 1 }) } : { path: dst.path };
-        await engine.copyFromContainer(ref, src.path, dest, options);
-      } else {
-        if (dst.path === '') throw new StatusError('destination path cannot be empty', EXIT_FAILURE);
-        const source = src.path === '-' ? { stream: process.stdin } : { path: src.path };
-        await engine.copyToContainer(ref, source, dst.path, options);
+        return engine.copyFromContainer(ref, src.path, dest, options);
       }
+      if (dst.path === '') throw new StatusError('destination path cannot be empty', EXIT_FAILURE);
+      const source = src.path === '-' ? { stream: process.stdin } : { path: src.path };
+      return engine.copyToContainer(ref, source, dst.path, options);
     }).catch((err: unknown) => {
       throw containerError(err, ref);
     });
+    if (progress) ctx.err(`Successfully copied ${humanSize(copied)} to ${args[1]}\n`);
     return 0;
   },
 };
