@@ -1,6 +1,8 @@
 // The engine's public face (DESIGN.md): other folders import only this module.
 
 export * from './containers/index.ts';
+// docker cp's trees, packing and extraction (the Engine's copyFromContainer / copyToContainer use them).
+export * from './cp/index.ts';
 export * from './db.ts';
 export * from './diagnose/index.ts';
 export type * from './docker-types.ts';

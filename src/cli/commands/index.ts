@@ -79,6 +79,30 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         summary: 'Block until one or more containers stop, then print their exit codes',
         load: () => import('./container/wait.ts'),
       },
+      cp: {
+        summary: 'Copy files/folders between a container and the local filesystem',
+        load: () => import('./container/cp.ts'),
+      },
+      pause: {
+        summary: 'Pause all processes within one or more containers',
+        load: () => import('./container/pause.ts'),
+      },
+      port: {
+        summary: 'List port mappings or a specific mapping for the container',
+        load: () => import('./container/port.ts'),
+      },
+      top: {
+        summary: 'Display the running processes of a container',
+        load: () => import('./container/top.ts'),
+      },
+      unpause: {
+        summary: 'Unpause all processes within one or more containers',
+        load: () => import('./container/unpause.ts'),
+      },
+      update: {
+        summary: 'Update configuration of one or more containers',
+        load: () => import('./container/update.ts'),
+      },
       diagnose: {
         summary: 'Show a container as the kernel sees it and what is wrong with it',
         load: () => import('./container/diagnose.ts'),
@@ -196,6 +220,12 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   stop: ['container', 'stop'],
   tag: ['image', 'tag'],
   wait: ['container', 'wait'],
+  cp: ['container', 'cp'],
+  pause: ['container', 'pause'],
+  port: ['container', 'port'],
+  top: ['container', 'top'],
+  unpause: ['container', 'unpause'],
+  update: ['container', 'update'],
   diagnose: ['container', 'diagnose'],
 };
 

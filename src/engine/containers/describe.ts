@@ -47,6 +47,7 @@ export async function describeContainer(
   c: Container,
   options: { size?: boolean } = {},
 ): Promise<Record<string, unknown>> {
+  c.paused = await engine.isPaused(c);
   const driver = await graphDriver(engine, c);
   const extras: InspectExtras = {
     paths: engine.paths_(c),
@@ -60,6 +61,7 @@ export async function describeContainer(
 /** `docker ps`'s selection over the engine's containers (states reconciled first). */
 export async function listContainers(engine: Engine, options: ListOptions): Promise<Container[]> {
   const all = await engine.list();
+  for (const c of all) c.paused = await engine.isPaused(c);
   const store = options.filters?.some((f) => f.toLowerCase().startsWith('ancestor='))
     ? await engine.imageStore()
     : undefined;

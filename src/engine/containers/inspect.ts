@@ -23,7 +23,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Docker's State.Status: created | running | paused | restarting | removing | exited | dead. */
 export function dockerStateString(c: Container): string {
-  if (c.state === 'running') return 'running';
+  if (c.state === 'running') return c.paused ? 'paused' : 'running';
   if (c.state === 'removing') return 'removing';
   return c.startedAt === undefined ? 'created' : 'exited';
 }
@@ -33,7 +33,7 @@ const since = (iso: string | undefined, now: number) =>
 
 /** Docker's State.String(), the STATUS column: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
 export function statusText(c: Container, now = Date.now()): string {
-  if (c.state === 'running') return `Up ${since(c.startedAt, now)}`;
+  if (c.state === 'running') return `Up ${since(c.startedAt, now)}${c.paused ? ' (Paused)' : ''}`;
   if (c.state === 'removing') return 'Removal In Progress';
   if (c.startedAt === undefined) return 'Created';
   if (c.finishedAt === undefined) return '';
@@ -304,7 +304,7 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     State: {
       Status: dockerStateString(c),
       Running: running,
-      Paused: false,
+      Paused: running && c.paused === true,
       Restarting: false,
       OOMKilled: c.oomKilled,
       Dead: false,
