@@ -68,7 +68,8 @@ export async function startMany(
 /** skiff and (where installed) podman with the image, in stores that `cleanup` removes. */
 export async function benchEngines(prefix: string): Promise<{ engines: Engine[]; cleanup: () => void }> {
   const work = tempDir(`${prefix}-`, '/var/tmp');
-  const runroot = tempDir(`${prefix}-run-`, '/run');
+  // Short: the monitors' attach sockets live under it (a unix socket path holds 107 bytes).
+  const runroot = tempDir('sbr-', '/run');
   await importBusybox(work.dir, IMAGE);
   const skiff: Engine = {
     name: 'skiff',
