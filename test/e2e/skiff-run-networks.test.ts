@@ -265,3 +265,69 @@ test('connect/disconnect on a running container; --ip and --network-alias; names
   assert.equal(ip.status, 125);
   assert.match(ip.stderr, /supported only for user-defined networks/);
 });
+
+test("--network container:X shares X's namespace, hosts and resolv.conf", async (t) => {
+  const e = await engineEnv(t);
+  ok(e.skiff(['network', 'create', 'sharenet']));
+  ok(
+    e.skiff([
+      'run',
+      '-d',
+      '--name',
+      'base',
+      '--network',
+      'sharenet',
+      'busybox',
+      'httpd',
+      '-f',
+      '-p',
+      '8080',
+      '-h',
+      '/etc',
+    ]),
+  );
+  const baseIp = ok(
+    e.skiff(['inspect', '-f', '{{.NetworkSettings.Networks.sharenet.IPAddress}}', 'base']),
+  ).trim();
+  const out = ok(
+    e.skiff([
+      'run',
+      '--rm',
+      '--network',
+      'container:base',
+      'busybox',
+      'sh',
+      '-c',
+      'ip -o -4 addr show eth0; wget -qO- http://127.0.0.1:8080/hostname; cat /etc/hosts',
+    ]),
+  );
+  assert.match(out, new RegExp(`inet ${baseIp.replace(/\./g, '\\.')}/24`));
+  const baseHostname = ok(e.skiff(['inspect', '-f', '{{.Config.Hostname}}', 'base'])).trim();
+  assert.match(out, new RegExp(`^${baseHostname}$`, 'm'), "base's server answered on the shared loopback");
+  assert.match(out, new RegExp(`${baseIp.replace(/\./g, '\\.')}\\t${baseHostname}`), "base's /etc/hosts");
+  ok(e.skiff(['stop', '-t', '0', 'base']));
+  const r = e.skiff(['run', '--rm', '--network', 'container:base', 'busybox', 'true']);
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /cannot join network namespace of a non running container: base/);
+  const missing = e.skiff(['run', '--rm', '--network', 'container:nosuch', 'busybox', 'true']);
+  assert.match(missing.stderr, /No such container: nosuch/);
+});
+
+test('a container whose monitor and process were killed leaves no network trace once skiff sees it', async (t) => {
+  const e = await engineEnv(t);
+  ok(e.skiff(['network', 'create', 'crashnet']));
+  const id = ok(
+    e.skiff(['run', '-d', '--network', 'crashnet', '-p', '127.0.0.1::80', 'busybox', 'sleep', '300']),
+  ).trim();
+  assert.notDeepEqual(traces(e, id), []);
+  const monitor = Number(readFileSync(path.join(e.runroot, 'shims', id, 'monitor.pid'), 'utf8'));
+  const pid = Number(ok(e.skiff(['inspect', '-f', '{{.State.Pid}}', id])).trim());
+  process.kill(monitor, 'SIGKILL');
+  process.kill(pid, 'SIGKILL');
+  // The next command finds it exited and cleans up after it.
+  for (let i = 0; i < 50 && ok(e.skiff(['inspect', '-f', '{{.State.Status}}', id])).trim() !== 'exited'; i++)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.equal(ok(e.skiff(['inspect', '-f', '{{.State.Status}}', id])).trim(), 'exited');
+  assert.deepEqual(traces(e, id), []);
+  ok(e.skiff(['rm', id]));
+});

@@ -10,9 +10,15 @@
  * /etc/hosts lists the others (rewritten in place — it is bind-mounted — as they come and go).
  */
 import { readFileSync } from 'node:fs';
-import { lstat, rm, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { failedPrecondition, hasErrno, invalidArgument, writeFileAtomic } from '../../common/index.ts';
+import {
+  failedPrecondition,
+  hasErrno,
+  invalidArgument,
+  notFound,
+  writeFileAtomic,
+} from '../../common/index.ts';
 import {
   createNetns,
   DEFAULT_NETWORK,
@@ -117,7 +123,9 @@ export async function connectContainer(
   c: Container,
   all: () => Container[],
 ): Promise<string | undefined> {
-  if (networkModeOf(c.hostConfig) !== 'bridge') return undefined;
+  const kind = networkModeOf(c.hostConfig);
+  if (kind === 'container') return joinContainerNetwork(paths, c, all());
+  if (kind !== 'bridge') return undefined;
   const store = openNetworks(paths);
   await disconnectContainer(paths, c, all);
   const netns = netnsPath(paths, c.id);
@@ -136,6 +144,29 @@ export async function connectContainer(
     await disconnectContainer(paths, c, all).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * --network container:X: X's network namespace (its pinned one, or its init's), which X must be
+ * running to have; the container sees X's /etc/hosts and /etc/resolv.conf, as docker gives it.
+ */
+async function joinContainerNetwork(paths: EnginePaths, c: Container, all: Container[]): Promise<string> {
+  const ref = (c.hostConfig.NetworkMode ?? '').slice('container:'.length);
+  const matches = all.filter((o) => o.id === ref || o.name === ref || o.id.startsWith(ref));
+  const target =
+    matches.find((o) => o.id === ref || o.name === ref) ?? (matches.length === 1 ? matches[0] : undefined);
+  if (!target) throw notFound(`No such container: ${ref} (--network container:${ref})`);
+  if (target.id === c.id)
+    throw invalidArgument('cannot join own network namespace (--network container:itself)');
+  if (target.state !== 'running' || target.pid === undefined)
+    throw failedPrecondition(`cannot join network namespace of a non running container: ${target.name}`);
+  for (const file of ['hosts', 'resolv.conf']) {
+    const text = await readFile(path.join(containerDir(paths, target.id), file), 'utf8').catch(
+      () => undefined,
+    );
+    if (text !== undefined) await writeFile(path.join(containerDir(paths, c.id), file), text);
+  }
+  return readNetworkState(paths, target.id)?.netns ?? `/proc/${target.pid}/ns/net`;
 }
 
 async function attachOne(

@@ -60,14 +60,19 @@ export interface BuildSpecInput {
  * default until the default network is switched on), the host's (`host`), or a CNI network's
  * (`bridge`: the network's name is networkNameOf()).
  */
-export type NetworkKind = 'none' | 'host' | 'bridge';
+export type NetworkKind = 'none' | 'host' | 'bridge' | 'container';
 
 export function networkModeOf(hostConfig: HostConfig): NetworkKind {
   const mode = hostConfig.NetworkMode ?? '';
   if (mode === '' || mode === 'default' || mode === 'none') return 'none';
   if (mode === 'host') return 'host';
-  if (mode.startsWith('container:'))
-    throw notImplemented(`network mode "${mode}" is not supported yet (use a network name, none or host)`);
+  if (mode.startsWith('container:')) {
+    if (mode.length === 'container:'.length)
+      throw invalidArgument(
+        'network mode "container:" needs a container name or id: --network container:NAME',
+      );
+    return 'container';
+  }
   return 'bridge';
 }
 
@@ -266,6 +271,8 @@ function sysctls(hc: HostConfig, mode: NetworkKind): Record<string, string> | un
       throw invalidArgument(`sysctl "${key}" is not in a separate kernel namespace`);
     if (mode === 'host' && key.startsWith('net.'))
       throw invalidArgument(`sysctl "${key}" not allowed in host network namespace`);
+    if (mode === 'container' && key.startsWith('net.'))
+      throw invalidArgument(`sysctl "${key}" not allowed: the network namespace is another container's`);
   }
   return Object.fromEntries(entries);
 }
@@ -302,8 +309,9 @@ function namespacesOf(hc: HostConfig, mode: NetworkKind, netns: string | undefin
   namespaces.push({ type: 'mount' });
   if (!share('CgroupnsMode', hc.CgroupnsMode)) namespaces.push({ type: 'cgroup' });
   if (mode === 'none') namespaces.push({ type: 'network' });
-  if (mode === 'bridge') {
-    // Made and configured by CNI before the container (DESIGN.md, "Process model"): joined by path.
+  if (mode === 'bridge' || mode === 'container') {
+    // Made and configured by CNI before the container (DESIGN.md, "Process model"), or another
+    // container's (--network container:X): joined by path.
     if (!netns)
       throw invalidArgument(`network ${hc.NetworkMode}: the container's network namespace was not prepared`);
     namespaces.push({ type: 'network', path: netns });

@@ -331,14 +331,15 @@ test('--security-opt: a seccomp file is sent as its JSON; malformed options are 
   );
 });
 
-test('--network none|host|NAME (and --net); container: mode, log drivers and pull policies are refused', () => {
+test('--network none|host|NAME|container:X (and --net); bad modes, log drivers and pull policies are refused', () => {
   assert.equal(run(['--network', 'host', 'img']).hostConfig.NetworkMode, 'host');
   assert.equal(run(['--net=none', 'img']).hostConfig.NetworkMode, 'none');
   assert.equal(run(['--network', 'bridge', 'img']).hostConfig.NetworkMode, 'bridge');
   assert.equal(run(['--network', 'backend', 'img']).hostConfig.NetworkMode, 'backend');
+  assert.equal(run(['--network', 'container:web', 'img']).hostConfig.NetworkMode, 'container:web');
   refused(
-    ['--network', 'container:web', 'img'],
-    `skiff: network mode "container:web" is not supported yet (use a network name, none or host).\nSee 'skiff run --help'.`,
+    ['--network', 'container:', 'img'],
+    `skiff: network mode "container:" needs a container name or id: --network container:NAME.\nSee 'skiff run --help'.`,
   );
   const logs = run(['--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', 'img']);
   assert.deepEqual(logs.hostConfig.LogConfig, {

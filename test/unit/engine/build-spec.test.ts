@@ -396,9 +396,20 @@ test('--sysctl, --network host and none, --init, annotations, oom score', () => 
     { type: 'network', path: '/run/skiff/netns/abc' },
   );
   assert.throws(() => build({ NetworkMode: 'bridge' }), /network namespace was not prepared/);
+  assert.deepEqual(
+    build({ NetworkMode: 'container:web' }, { netns: '/proc/42/ns/net' }).linux!.namespaces!.find(
+      (n) => n.type === 'network',
+    ),
+    { type: 'network', path: '/proc/42/ns/net' },
+  );
+  assert.throws(() => build({ NetworkMode: 'container:' }), /needs a container name or id/);
   assert.throws(
-    () => build({ NetworkMode: 'container:web' }),
-    /network mode "container:web" is not supported yet/,
+    () =>
+      build(
+        { NetworkMode: 'container:web', Sysctls: { 'net.ipv4.ip_forward': '1' } },
+        { netns: '/proc/42/ns/net' },
+      ),
+    /not allowed: the network namespace is another container's/,
   );
 });
 
