@@ -331,3 +331,51 @@ test('a container whose monitor and process were killed leaves no network trace 
   assert.deepEqual(traces(e, id), []);
   ok(e.skiff(['rm', id]));
 });
+
+test('-P publishes the exposed ports on free host ports, `port` lists them; an internal network has no way out', async (t) => {
+  const e = await engineEnv(t);
+  ok(e.skiff(['network', 'create', 'pubnet']));
+  ok(
+    e.skiff([
+      'run',
+      '-d',
+      '--name',
+      'pub',
+      '--network',
+      'pubnet',
+      '--expose',
+      '80',
+      '--expose',
+      '53/udp',
+      '-P',
+      'busybox',
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+      '-h',
+      '/etc',
+    ]),
+  );
+  const lines = ok(e.skiff(['port', 'pub']))
+    .split('\n')
+    .filter(Boolean);
+  assert.equal(lines.length, 2, lines.join('\n'));
+  assert.match(lines[0]!, /^53\/udp -> 0\.0\.0\.0:\d+$/);
+  const http = /^80\/tcp -> 0\.0\.0\.0:(\d+)$/.exec(lines[1]!);
+  assert.ok(http, lines[1]);
+  assert.equal(
+    await hostGet(Number(http[1]), '/hostname'),
+    ok(e.skiff(['inspect', '-f', '{{.Config.Hostname}}', 'pub'])),
+  );
+  assert.match(e.skiff(['port', 'pub', '443']).stderr, /No public port '443\/tcp' published for pub/);
+
+  ok(e.skiff(['network', 'create', '--internal', 'closed']));
+  const routes = ok(e.skiff(['run', '--rm', '--network', 'closed', 'busybox', 'ip', 'route']));
+  assert.doesNotMatch(routes, /^default/m);
+  assert.match(routes, /10\.89\.\d+\.0\/24 dev eth0/);
+  assert.match(
+    ok(e.skiff(['run', '--rm', '--network', 'pubnet', 'busybox', 'ip', 'route'])),
+    /^default via 10\.89\.\d+\.1 dev eth0/m,
+  );
+});
