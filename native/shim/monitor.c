@@ -82,25 +82,50 @@ static int set_nonblock(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/*
+ * DIR/attach as a socket address. A unix socket path holds 107 bytes; a longer DIR is reached
+ * through an fd of it (/proc/self/fd/N/attach, which the kernel resolves at bind/connect time), so a
+ * deep run root works too. *dirfd is that fd (closed by the caller after the call), or -1.
+ */
+static int attach_address(const char *dir, struct sockaddr_un *addr, int *dirfd)
+{
+	*dirfd = -1;
+	int n = snprintf(addr->sun_path, sizeof addr->sun_path, "%s/attach", dir);
+	if (n >= 0 && (size_t)n < sizeof addr->sun_path)
+		return 0;
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return fail(errno, "open", dir);
+	snprintf(addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/attach", *dirfd);
+	return 0;
+}
+
 static int bind_attach(const char *dir)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/attach", dir);
-	if (n < 0 || (size_t)n >= sizeof addr.sun_path)
-		return failf(ENAMETOOLONG, "bind", dir, "%s/attach is longer than a unix socket path (%zu bytes)", dir,
-			     sizeof addr.sun_path - 1);
+	int dirfd;
+	if (attach_address(dir, &addr, &dirfd) < 0)
+		return -1;
+	int rc = -1;
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listen_fd < 0)
-		return fail(errno, "socket", addr.sun_path);
+	if (listen_fd < 0) {
+		fail(errno, "socket", addr.sun_path);
+		goto out;
+	}
 	unlink(addr.sun_path);
 	mode_t mask = umask(0177);
-	int rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
+	int bound = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
 	umask(mask);
-	if (rc < 0)
-		return fail(errno, "bind", addr.sun_path);
-	if (listen(listen_fd, 64) < 0)
-		return fail(errno, "listen", addr.sun_path);
-	return 0;
+	if (bound < 0)
+		fail(errno, "bind", addr.sun_path);
+	else if (listen(listen_fd, 64) < 0)
+		fail(errno, "listen", addr.sun_path);
+	else
+		rc = 0;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
 }
 
 static int write_pid_file(const char *dir)
