@@ -379,3 +379,33 @@ test('-P publishes the exposed ports on free host ports, `port` lists them; an i
     /^default via 10\.89\.\d+\.1 dev eth0/m,
   );
 });
+
+test("containers started at the same time on one network all end up in each other's /etc/hosts", async (t) => {
+  const e = await engineEnv(t);
+  ok(e.skiff(['network', 'create', 'busy']));
+  const names = ['n1', 'n2', 'n3', 'n4'];
+  await Promise.all(
+    names.map(
+      (name) =>
+        new Promise<void>((resolve, reject) => {
+          const child = e.spawnSkiff([
+            'run',
+            '-d',
+            '--name',
+            name,
+            '--network',
+            'busy',
+            'busybox',
+            'sleep',
+            '300',
+          ]);
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name}: ${code}`))));
+        }),
+    ),
+  );
+  for (const name of names) {
+    const hosts = ok(e.skiff(['exec', name, 'cat', '/etc/hosts']));
+    for (const other of names.filter((n) => n !== name))
+      assert.match(hosts, new RegExp(`\\t${other} `), `${name}: ${hosts}`);
+  }
+});

@@ -138,7 +138,7 @@ export async function connectContainer(
       await writeState(paths, c.id, { netns, attachments });
     }
     await writeState(paths, c.id, { netns, attachments });
-    await refreshHosts(paths, all());
+    await refreshHosts(paths, all);
     return netns;
   } catch (err) {
     await disconnectContainer(paths, c, all).catch(() => undefined);
@@ -230,7 +230,7 @@ export async function disconnectContainer(
   // lstat, not the tool: most calls (every start clears what a crash may have left) find nothing.
   if (await exists(netns)) await removeNetns(netns);
   await rm(stateFile(paths, c.id), { force: true });
-  if (state) await refreshHosts(paths, all());
+  if (state) await refreshHosts(paths, all);
 }
 
 /** `network connect`: saved for the next starts; attached now when the container runs. */
@@ -257,7 +257,7 @@ export async function connectNetwork(
     await writeState(paths, c.id, { ...state, attachments: [...state.attachments, attachment] });
   }
   await writeDesired(paths, c.id, { ...desired, [network.name]: cfg });
-  if (state) await refreshHosts(paths, all());
+  if (state) await refreshHosts(paths, all);
 }
 
 /** `network disconnect`: detached now when running, and not attached at the next starts. */
@@ -281,7 +281,7 @@ export async function disconnectNetwork(
   }
   delete desired[network.name];
   await writeDesired(paths, c.id, desired);
-  if (state) await refreshHosts(paths, all());
+  if (state) await refreshHosts(paths, all);
 }
 
 /** The names of the networks the container is on (for in-use checks, inspect when stopped). */
@@ -297,10 +297,29 @@ export function containerNetworkNames(paths: EnginePaths, c: Container): string[
  * user-defined networks by name, short id and aliases (docker resolves names on those, not on its
  * default network).
  */
-async function refreshHosts(paths: EnginePaths, all: Container[]): Promise<void> {
-  const attached = all
+async function refreshHosts(paths: EnginePaths, all: () => Container[]): Promise<void> {
+  // Another container may join or leave while these files are written, from another process: the
+  // files are written again until the attachments read before and after writing agree, so the last
+  // writer always wrote what is attached (each change refreshes after recording its own state).
+  for (let round = 0; round < 5; round++) {
+    const before = attachedMembers(paths, all());
+    await writeAllHosts(paths, before);
+    if (JSON.stringify(attachedMembers(paths, all())) === JSON.stringify(before)) return;
+  }
+}
+
+interface Member {
+  readonly c: Container;
+  readonly state: ContainerNetworkState;
+}
+
+function attachedMembers(paths: EnginePaths, all: Container[]): Member[] {
+  return all
     .map((c) => ({ c, state: readNetworkState(paths, c.id) }))
-    .filter((m): m is { c: Container; state: ContainerNetworkState } => m.state !== undefined);
+    .filter((m): m is Member => m.state !== undefined);
+}
+
+async function writeAllHosts(paths: EnginePaths, attached: Member[]): Promise<void> {
   for (const member of attached) {
     const peers: { ip: string; names: string[] }[] = [];
     for (const own of member.state.attachments) {
