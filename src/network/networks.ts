@@ -299,7 +299,8 @@ export class NetworkStore {
         );
       return subnet;
     }
-    return pickFreeSubnet([...taken.map((t) => t.net), ...(await hostRoutes())]);
+    const used = [...taken.map((t) => t.net), ...(await hostRoutes())];
+    return pickFreeSubnet(used, undefined, randomBytes(1)[0]!);
   }
 
   private fileOf(name: string): string {

@@ -65,11 +65,16 @@ export function firstHost(net: Ipv4Net): number {
   return net.base + 1;
 }
 
-/** The first /24 of the pool that overlaps none of `used`. */
-export function pickFreeSubnet(used: readonly Ipv4Net[], pool = parseCidr(DEFAULT_POOL)): Ipv4Net {
+/**
+ * A /24 of the pool that overlaps none of `used`: the first one from `start` on (wrapping). The
+ * engine starts at a random place: stores side by side (tests running at once) do not see each
+ * other's networks until a bridge carries the route, so they should not all reach for the first.
+ */
+export function pickFreeSubnet(used: readonly Ipv4Net[], pool = parseCidr(DEFAULT_POOL), start = 0): Ipv4Net {
   const size = 2 ** (32 - DEFAULT_POOL_PREFIX);
   const count = 2 ** (DEFAULT_POOL_PREFIX - pool.prefix);
-  for (let i = 0; i < count; i++) {
+  for (let n = 0; n < count; n++) {
+    const i = (start + n) % count;
     const candidate = { base: pool.base + i * size, prefix: DEFAULT_POOL_PREFIX };
     if (!used.some((u) => overlaps(u, candidate))) return candidate;
   }
