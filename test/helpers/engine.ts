@@ -44,7 +44,10 @@ export function skiffWithRoot(
 /** An empty temporary engine root, removed after the test. */
 export function tempEngineRoot(t: { after: (fn: () => void) => void }, prefix = 'skiff-cli-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    removeBridges(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
