@@ -13,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { MediaType } from '../../src/image/index.ts';
 import { configFor, sha256 } from '../helpers/archive.ts';
-import { SKIFF } from '../helpers/engine.ts';
+import { removeBridges, SKIFF } from '../helpers/engine.ts';
 import { startFaultyProxy } from '../helpers/faulty-proxy.ts';
 import { startRegistry } from '../helpers/registry.ts';
 import { makeTar } from '../helpers/tar.ts';
@@ -47,7 +47,10 @@ function freshRoot(t: After) {
       });
       child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
     });
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  t.after(() => {
+    removeBridges(root);
+    rmSync(root, { recursive: true, force: true });
+  });
   const blobs = () => {
     const dir = path.join(root, 'blobs', 'sha256');
     return existsSync(dir) ? readdirSync(dir) : [];

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { hostPlatform, ImageStore, MediaType, saveArchive } from '../../src/image/index.ts';
 import { layerOf, sha256 } from '../helpers/archive.ts';
-import { importBusybox, SKIFF } from '../helpers/engine.ts';
+import { importBusybox, removeBridges, SKIFF } from '../helpers/engine.ts';
 import { freePort, htpasswdLine, startRegistry, startTokenIssuer } from '../helpers/registry.ts';
 
 interface Result {
@@ -44,6 +44,7 @@ function freshRoot(t: After) {
   t.after(async () => {
     const ids = (await skiff(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) await skiff(['rm', '-f', ...ids]);
+    removeBridges(root);
     rmSync(root, { recursive: true, force: true });
   });
   return { root, skiff };

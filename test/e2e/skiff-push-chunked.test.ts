@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { configFor, layerOf, ociIndexArchive, type PlatformImage, sha256 } from '../helpers/archive.ts';
-import { importBusybox, SKIFF } from '../helpers/engine.ts';
+import { importBusybox, removeBridges, SKIFF } from '../helpers/engine.ts';
 import { startFaultyProxy } from '../helpers/faulty-proxy.ts';
 import { startRegistry } from '../helpers/registry.ts';
 
@@ -27,7 +27,10 @@ type After = { after: (fn: () => void | Promise<void>) => void };
 
 function tempDir(t: After, prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    removeBridges(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { importBusybox, SKIFF } from '../helpers/engine.ts';
+import { importBusybox, removeBridges, SKIFF } from '../helpers/engine.ts';
 import { htpasswdLine, startRegistry, startTokenIssuer } from '../helpers/registry.ts';
 
 interface Result {
@@ -56,6 +56,7 @@ function engine(t: After) {
     const ids = (await skiff(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) await skiff(['rm', '-f', ...ids]);
     // Last: the commands above would make the root again.
+    removeBridges(root);
     rmSync(root, { recursive: true, force: true });
   });
   return { root, dockerConfig, skiff, configFile: path.join(dockerConfig, 'config.json') };

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { endpointFor, listTagsAt, RegistryClient } from '../../src/image/index.ts';
-import { importBusybox, SKIFF } from '../helpers/engine.ts';
+import { importBusybox, removeBridges, SKIFF } from '../helpers/engine.ts';
 import {
   freePort,
   htpasswdLine,
@@ -84,7 +84,10 @@ function engine(t: After, env: NodeJS.ProcessEnv = {}) {
       child.stdin.end(options.input ?? '');
       child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
     });
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  t.after(() => {
+    removeBridges(root);
+    rmSync(root, { recursive: true, force: true });
+  });
   return { root, dockerConfig, configFile: path.join(dockerConfig, 'config.json'), skiff };
 }
 

@@ -85,7 +85,7 @@ const percent = (text: string) => Number(/^([\d.]+)%/.exec(text)?.[1] ?? Number.
 
 test('stats --no-stream: CPU, memory, limit, pids and block I/O follow what the containers do', async (t) => {
   const s = await store(t);
-  s.ok(['run', '-d', '--name', 'idle', '--memory', '64m', 'busybox', 'sleep', '600']);
+  s.ok(['run', '-d', '--name', 'idle', '--network', 'none', '--memory', '64m', 'busybox', 'sleep', '600']);
   s.ok(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'while :; do :; done']);
   // 48 MiB in /dev/shm (tmpfs: charged to the container, not reclaimable as cache).
   s.ok([
@@ -227,7 +227,7 @@ test('stats on a terminal clears the screen and redraws the table', async (t) =>
 test('stats: NET I/O counts the traffic of a container on a network; none and host show none', async (t) => {
   const s = await store(t);
   s.ok(['run', '-d', '--name', 'talker', '--network', 'bridge', 'busybox', 'sleep', '600']);
-  s.ok(['run', '-d', '--name', 'alone', 'busybox', 'sleep', '600']);
+  s.ok(['run', '-d', '--name', 'alone', '--network', 'none', 'busybox', 'sleep', '600']);
   s.ok(['run', '-d', '--name', 'hosted', '--network', 'host', 'busybox', 'sleep', '600']);
   const gateway = s.ok(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', 'talker']);
   assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/);

@@ -55,8 +55,7 @@ export function commandLine(c: Container): string {
 /** What Docker calls the network a container is on: its NetworkMode (none, host, …). */
 export function networkName(c: Container): string {
   const mode = c.hostConfig.NetworkMode;
-  if (mode === 'bridge') return DEFAULT_NETWORK_NAME;
-  return !mode || mode === 'default' ? 'none' : mode;
+  return !mode || mode === 'default' || mode === 'bridge' ? DEFAULT_NETWORK_NAME : mode;
 }
 
 export interface GraphDriver {

@@ -56,15 +56,15 @@ export interface BuildSpecInput {
 }
 
 /**
- * The kind of network a container has: a namespace of its own with only loopback (`none`, and the
- * default until the default network is switched on), the host's (`host`), or a CNI network's
- * (`bridge`: the network's name is networkNameOf()).
+ * The kind of network a container has: a namespace of its own with only loopback (`none`), the
+ * host's (`host`), another container's (`container:X`), or a CNI network's (`bridge`, the default as
+ * docker's: the network's name is networkNameOf()).
  */
 export type NetworkKind = 'none' | 'host' | 'bridge' | 'container';
 
 export function networkModeOf(hostConfig: HostConfig): NetworkKind {
   const mode = hostConfig.NetworkMode ?? '';
-  if (mode === '' || mode === 'default' || mode === 'none') return 'none';
+  if (mode === 'none') return 'none';
   if (mode === 'host') return 'host';
   if (mode.startsWith('container:')) {
     if (mode.length === 'container:'.length)
@@ -79,8 +79,8 @@ export function networkModeOf(hostConfig: HostConfig): NetworkKind {
 /** The CNI network a `bridge`-kind container joins: docker's `bridge` is skiff's default network. */
 export function networkNameOf(hostConfig: HostConfig): string | undefined {
   if (networkModeOf(hostConfig) !== 'bridge') return undefined;
-  const mode = hostConfig.NetworkMode!;
-  return mode === 'bridge' ? DEFAULT_NETWORK_NAME : mode;
+  const mode = hostConfig.NetworkMode ?? '';
+  return mode === '' || mode === 'default' || mode === 'bridge' ? DEFAULT_NETWORK_NAME : mode;
 }
 
 /** The default network's name (network/networks.ts DEFAULT_NETWORK). */

@@ -33,7 +33,8 @@ async function runDocker(c: Case): Promise<{ status: number; stdout: string; std
   const id = uniqueId('skiff-spec').padEnd(64, '0');
   try {
     const rootfs = makeRootfs(path.join(dir, 'rootfs'));
-    const hostConfig = c.hostConfig ?? {};
+    // The specs without the engine around them: no CNI network, so `none` unless a case says host.
+    const hostConfig: HostConfig = { NetworkMode: 'none', ...c.hostConfig };
     const mode = hostConfig.NetworkMode === 'host' ? 'host' : 'none';
     const hostname = c.config.Hostname || id.slice(0, 12);
     const files = {

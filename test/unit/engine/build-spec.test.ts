@@ -40,6 +40,8 @@ function input(over: Partial<BuildSpecInput> = {}, hostConfig: HostConfig = {}):
     mounts: [],
     files: { hostname: '/c/hostname', hosts: '/c/hosts', resolvConf: '/c/resolv.conf' },
     user: { uid: 0, gid: 0, additionalGids: [] },
+    // The default network's namespace, as the engine pins it before building the spec.
+    netns: '/run/skiff/netns/x',
     host: {
       capabilities: ['CAP_CHOWN', 'CAP_SYS_ADMIN', 'CAP_NET_ADMIN'],
       nofileHard: 20000,
@@ -395,7 +397,10 @@ test('--sysctl, --network host and none, --init, annotations, oom score', () => 
     ),
     { type: 'network', path: '/run/skiff/netns/abc' },
   );
-  assert.throws(() => build({ NetworkMode: 'bridge' }), /network namespace was not prepared/);
+  assert.throws(
+    () => build({ NetworkMode: 'bridge' }, { netns: undefined }),
+    /network namespace was not prepared/,
+  );
   assert.deepEqual(
     build({ NetworkMode: 'container:web' }, { netns: '/proc/42/ns/net' }).linux!.namespaces!.find(
       (n) => n.type === 'network',

@@ -141,7 +141,7 @@ test("inspect: Docker's field names and order, and the State of a container that
     paths: PATHS,
     graphDriver: DRIVER,
   });
-  assert.equal((byDefault.HostConfig as Record<string, unknown>).NetworkMode, 'none');
+  assert.equal((byDefault.HostConfig as Record<string, unknown>).NetworkMode, 'skiff');
   assert.deepEqual(host.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
   assert.deepEqual(host.LogConfig, { Type: 'json-file', Config: {} });
   assert.equal(host.Memory, 0);
