@@ -4,13 +4,16 @@
  * container under a detached monitor (skiff-shim), and the cleanup after it exits. Every public step
  * holds the container's lease (./lock.ts) so that concurrent commands never interleave on one.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import {
   type Database,
   failedPrecondition,
+  invalidArgument,
   type Logger,
   notFound,
   processLiveness,
@@ -29,7 +32,7 @@ import {
 import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../../runtime/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
-import { EventLog } from '../events/index.ts';
+import { containerEventAttributes, EventLog } from '../events/index.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
 import {
@@ -47,6 +50,15 @@ import { openImages } from './images.ts';
 import { isStaleOwner, selfOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { type Container, ContainerRecords } from './records.ts';
+import {
+  isRestarting,
+  MANUAL_NONE,
+  MANUAL_SIGNAL,
+  MANUAL_STOP,
+  restartAfterExit,
+  restartAtBoot,
+  validateRestartPolicy,
+} from './restart-policy.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
 import { pausePoint } from './test-pause.ts';
 
@@ -204,6 +216,9 @@ export class Engine {
   // ---- create -------------------------------------------------------------------------------
 
   async create(request: CreateRequest): Promise<Container> {
+    if (request.hostConfig.AutoRemove && hasPolicy(request.hostConfig.RestartPolicy?.Name))
+      throw invalidArgument("can't create 'AutoRemove' container with restart policy");
+    validateRestartPolicy(request.hostConfig.RestartPolicy);
     const prepared = await prepareContainer(this, request);
     const name = request.name !== undefined ? checkName(request.name) : this.freeName();
     const id = newContainerId();
@@ -239,6 +254,7 @@ export class Engine {
         );
         throw err;
       }
+      this.emitContainer(container, 'create');
       return container;
     });
     return made ?? this.gone(id);
@@ -259,7 +275,11 @@ export class Engine {
     return done ?? this.gone(ref);
   }
 
-  private async startLocked(id: string, hooks: StartHooks): Promise<Container> {
+  /**
+   * policy: a start by the restart policy (keeps RestartCount and the back-off); any other start is
+   * the user's, which resets them and the manual stop, as moby's ResetRestartManager.
+   */
+  private async startLocked(id: string, hooks: StartHooks, policy = false): Promise<Container> {
     const c = await this.refresh(this.mustGet(id), { cleanup: false });
     if (c.state === 'running') return c;
     if (c.state === 'removing')
@@ -275,7 +295,14 @@ export class Engine {
       throw err;
     }
     c.error = undefined;
+    c.restartWaiter = undefined;
+    if (!policy) {
+      c.restartCount = 0;
+      c.restartDelayMs = 0;
+      c.manualStop = MANUAL_NONE;
+    }
     this.records.update(c);
+    this.emitContainer(c, 'start');
     return c;
   }
 
@@ -298,8 +325,13 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     const done = await this.lock(id, 'stop', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      // Docker's stop of a restarting container cancels the restart: a stop too.
+      const stopping = c.state === 'running' || isRestarting(c);
+      this.cancelRestart(c);
       if (c.state === 'running') await this.stopProcess(c, options);
-      return this.cleanupLocked(c.id, { autoRemove: true });
+      const after = await this.cleanupLocked(c.id, { autoRemove: true });
+      if (stopping) this.emitContainer(after ?? c, 'stop');
+      return after;
     });
     return done ?? this.gone(ref);
   }
@@ -307,20 +339,31 @@ export class Engine {
   private async stopProcess(c: Container, options: { timeout?: number; signal?: string }): Promise<void> {
     const signal = parseSignal(options.signal ?? c.config.StopSignal ?? 'SIGTERM');
     const timeoutS = options.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
-    await this.signal(c, signal);
+    await this.signal(c, signal, true);
     pausePoint('stop:signalled');
     if (timeoutS >= 0 && (await this.waitExited(c, timeoutS * 1000))) return;
-    await this.signal(c, 'SIGKILL');
+    await this.signal(c, 'SIGKILL', true);
     pausePoint('stop:killed');
     if (!(await this.waitExited(c, KILL_WAIT_MS)))
       throw failedPrecondition(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`);
   }
 
+  /**
+   * `docker kill`: the signal, recorded as a stop by the user (moby's killWithSignal): SIGKILL or the
+   * container's stop signal cancel its restart policy; another signal only keeps unless-stopped down.
+   * A restarting container gets no signal: its pending restart is cancelled.
+   */
   async kill(ref: string, signal: string = 'SIGKILL'): Promise<Container> {
     const c = await this.refresh(this.records.resolve(ref));
-    if (c.state !== 'running')
+    const sig = parseSignal(signal);
+    if (c.state !== 'running' && !isRestarting(c))
       throw failedPrecondition(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
-    await this.signal(c, parseSignal(signal));
+    const stopSignal = parseSignal(c.config.StopSignal || 'SIGTERM');
+    const cancels =
+      !c.config.StopSignal || signalNumber(sig) === 9 || signalNumber(sig) === signalNumber(stopSignal);
+    this.records.markManualStop(c.id, cancels || c.state !== 'running' ? MANUAL_STOP : MANUAL_SIGNAL);
+    if (c.state === 'running') await this.signal(c, sig, true);
+    else this.emitContainer(c, 'kill', { signal: String(signalNumber(sig)) });
     return c;
   }
 
@@ -332,23 +375,39 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     const done = await this.lock(id, 'restart', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
-      if (c.state === 'running') await this.stopProcess(c, options);
-      await this.cleanupLocked(id, { autoRemove: false });
+      this.cancelRestart(c);
+      if (c.state === 'running') {
+        await this.stopProcess(c, options);
+        const stopped = await this.cleanupLocked(id, { autoRemove: false });
+        this.emitContainer(stopped ?? c, 'stop');
+      } else await this.cleanupLocked(id, { autoRemove: false });
       pausePoint('restart:stopped');
-      // RestartCount counts restart-policy restarts only, as docker's; a manual restart is not one.
-      return this.startLocked(id, {});
+      // A start by the user: RestartCount (policy restarts only) starts again from 0, as docker's.
+      const started = await this.startLocked(id, {});
+      this.emitContainer(started, 'restart');
+      return started;
     });
     return done ?? this.gone(ref);
   }
 
-  private async signal(c: Container, signal: NodeJS.Signals | number): Promise<void> {
+  /** Sends signal; with event, records Docker's `kill` event (signal number) once it was sent. */
+  private async signal(c: Container, signal: NodeJS.Signals | number, event = false): Promise<void> {
     try {
       await this.runtime.kill(c.id, signal);
     } catch (err) {
       // The process ended between our look and the signal: stop has nothing left to do.
       if (!(err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound')))
         throw err;
+      return;
     }
+    if (event) this.emitContainer(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /** A stop by the user (stop, restart, rm -f): no policy restart, and a pending one dropped. */
+  private cancelRestart(c: Container): void {
+    c.manualStop = MANUAL_STOP;
+    c.restartWaiter = undefined;
+    this.records.update(c);
   }
 
   /** Waits for the container's process to end (its monitor writes the exit file). */
@@ -404,6 +463,14 @@ export class Engine {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       applyExit(c, exit);
+      this.recordExitEvents(c);
+      // moby's handleContainerExit: the policy decides now; the monitor's cleanup waits and starts.
+      const delay = options.autoRemove ? restartAfterExit(c) : undefined;
+      if (delay !== undefined) {
+        c.restartCount++;
+        c.restartDelayMs = delay;
+        c.restartWaiter = 'due';
+      }
     }
     await this.releaseResources(c);
     this.records.update(c);
@@ -432,12 +499,17 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     await this.lock(id, 'remove', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      if (isRestarting(c) && !options.force)
+        throw failedPrecondition(
+          'cannot remove container: container is restarting: stop the container before removing or force remove',
+        );
       if (c.state === 'running') {
         if (!options.force)
           throw failedPrecondition(
             `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
           );
-        await this.signal(c, 'SIGKILL');
+        this.cancelRestart(c);
+        await this.signal(c, 'SIGKILL', true);
         pausePoint('rm:killed');
         if (!(await this.waitExited(c, KILL_WAIT_MS)))
           throw failedPrecondition(`container ${c.id.slice(0, 12)} did not die after SIGKILL`);
@@ -447,7 +519,7 @@ export class Engine {
     });
   }
 
-  private async removeLocked(c: Container, options: { volumes?: boolean }): Promise<void> {
+  private async removeLocked(c: Container, options: { volumes?: boolean; silent?: boolean }): Promise<void> {
     c.state = 'removing';
     this.records.update(c);
     pausePoint('rm:removing');
@@ -459,6 +531,7 @@ export class Engine {
       });
     await fs.rm(containerDir(this.paths, c.id), { recursive: true, force: true });
     this.records.delete(c.id);
+    if (!options.silent) this.emitContainer(c, 'destroy');
     if (options.volumes) await this.removeAnonymousVolumes(c);
   }
 
@@ -468,7 +541,8 @@ export class Engine {
 
   /** Undoes a failed create. */
   private async discard(c: Container): Promise<void> {
-    await this.removeLocked(c, { volumes: true });
+    // Its create event was never recorded: neither is a destroy.
+    await this.removeLocked(c, { volumes: true, silent: true });
   }
 
   // ---- exec ---------------------------------------------------------------------------------
@@ -489,7 +563,11 @@ export class Engine {
       ...(options.privileged ? { capabilities: [...ALL_CAPABILITIES] } : {}),
     });
     const detach = options.detach ?? false;
-    return this.runtime.exec(c.id, proc, {
+    // Docker's exec events: the action carries the command line, the attributes the exec's ID.
+    const execId = randomBytes(32).toString('hex');
+    const commandLine = options.cmd.join(' ');
+    this.emitContainer(c, `exec_create: ${commandLine}`, { execID: execId });
+    const execed = await this.runtime.exec(c.id, proc, {
       detach,
       stdio: [
         options.stdin && !detach ? 'inherit' : 'ignore',
@@ -497,6 +575,13 @@ export class Engine {
         detach ? 'ignore' : 'inherit',
       ],
     });
+    this.emitContainer(c, `exec_start: ${commandLine}`, { execID: execId });
+    // A detached exec is nobody's child here: its end is not seen, so no exec_die for it.
+    execed.exit?.then(
+      (code) => this.emitContainer(c, 'exec_die', { execID: execId, exitCode: String(code) }),
+      () => undefined,
+    );
+    return execed;
   }
 
   // ---- export -------------------------------------------------------------------------------
@@ -579,6 +664,135 @@ export class Engine {
       monitor: shimDir(this.paths, c.id),
     };
   }
+
+  // ---- events, restart policies, rename, prune, boot (issue 5) ------------------------------
+
+  /** Records a container event with Docker's attributes (labels, image, name). */
+  emitContainer(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, c.id, containerEventAttributes(c, extra));
+  }
+
+  /** The events of an exit just recorded: `oom` first when the kernel killed it, then `die`. */
+  private recordExitEvents(c: Container): void {
+    if (c.oomKilled) this.emitContainer(c, 'oom');
+    const ran = Date.parse(c.finishedAt ?? '') - Date.parse(c.startedAt ?? '');
+    this.emitContainer(c, 'die', {
+      exitCode: String(c.exitCode ?? 0),
+      execDuration: String(Number.isFinite(ran) ? Math.max(0, Math.floor(ran / 1000)) : 0),
+    });
+  }
+
+  /**
+   * The monitor's exit command (`container cleanup`): records the exit (cleanup), then, when the
+   * restart policy asked for a restart, waits out the back-off and starts the container again — the
+   * same container, under a new monitor. No lease is held while waiting: `stop`, `kill`, `start`,
+   * `restart` and `rm -f` meanwhile drop the claim (restart_waiter), and the start after the wait
+   * happens only if this process's claim is still there. Returns the container as last seen.
+   */
+  async cleanupAfterExit(ref: string): Promise<Container | undefined> {
+    const id = (this.records.get(ref) ?? this.records.resolve(ref)).id;
+    const token = selfOwner();
+    let delay: number | undefined;
+    const cleaned = await this.lock(id, 'cleanup', async () => {
+      const c = await this.cleanupLocked(id, { autoRemove: true });
+      // 'due': an exit recorded (by us or by a `ps` that came first) that nobody waits on yet.
+      if (c?.restartWaiter === 'due' && c.state === 'exited') {
+        c.restartWaiter = token;
+        this.records.update(c);
+        delay = c.restartDelayMs ?? 0;
+      }
+      return c;
+    });
+    if (delay === undefined) return cleaned;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    return this.lock(id, 'restart', async () => {
+      const c = this.records.get(id);
+      if (!c || c.restartWaiter !== token || c.state !== 'exited') return c;
+      return this.startLocked(id, {}, true);
+    });
+  }
+
+  /** `docker rename`: a new name for a container in any state; event `rename` (oldName). */
+  async rename(ref: string, newName: string): Promise<Container> {
+    if (ref === '' || newName === '') throw invalidArgument('Neither old nor new names may be empty');
+    const id = this.records.resolve(ref).id;
+    const done = await this.lock(id, 'rename', async () => {
+      const c = this.mustGet(id);
+      const name = checkName(newName.replace(/^\//, ''));
+      if (name === c.name)
+        throw invalidArgument('Renaming a container with the same name as its current name');
+      this.records.rename(id, name);
+      const renamed = this.mustGet(id);
+      this.emitContainer(renamed, 'rename', { oldName: `/${c.name}` });
+      return renamed;
+    });
+    return done ?? this.gone(ref);
+  }
+
+  /**
+   * `docker container prune`: removes every container that is not running (nor restarting) and
+   * matches the filters; returns the removed ids and the bytes of their writable layers.
+   */
+  async prune(
+    match: (c: Container) => boolean,
+    sizeOf: (c: Container) => Promise<number>,
+  ): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of await this.list()) {
+      if (c.state === 'running' || c.state === 'removing' || isRestarting(c) || !match(c)) continue;
+      const size = await sizeOf(c).catch(() => 0);
+      try {
+        await this.remove(c.id, { volumes: false });
+      } catch (err) {
+        // Started or removed by someone else meanwhile: not ours to prune any more.
+        if (err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound'))
+          continue;
+        throw err;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    this.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { deleted, reclaimed };
+  }
+
+  /**
+   * `skiff system boot`, run once by the host's init system after a reboot: records what the reboot
+   * ended (records that say running while no monitor is alive), then starts, as dockerd does when it
+   * starts, the containers with `always` and those with `unless-stopped` the user did not stop.
+   * Returns the containers started and those that failed to start.
+   */
+  async boot(): Promise<{ started: Container[]; failed: { container: Container; error: unknown }[] }> {
+    await this.recover();
+    const started: Container[] = [];
+    const failed: { container: Container; error: unknown }[] = [];
+    for (const listed of this.records.list()) {
+      const c = await this.refresh(listed);
+      if (c.state !== 'exited' || isRestarting(c) || !restartAtBoot(c)) continue;
+      try {
+        const done = await this.lock(c.id, 'start', async () => {
+          const now = this.mustGet(c.id);
+          if (now.state !== 'exited' || isRestarting(now)) return undefined;
+          return this.startLocked(c.id, {});
+        });
+        if (done) started.push(done);
+      } catch (error) {
+        failed.push({ container: c, error });
+      }
+    }
+    return { started, failed };
+  }
+}
+
+/** A RestartPolicy name that asks for restarts. */
+function hasPolicy(name: string | undefined): boolean {
+  return name !== undefined && name !== '' && name !== 'no';
+}
+
+/** A signal's number (Docker's kill event carries it as a decimal string). */
+function signalNumber(signal: NodeJS.Signals | number): number {
+  return typeof signal === 'number' ? signal : (osConstants.signals[signal] ?? 0);
 }
 
 function applyExit(c: Container, exit: ExitRecord | undefined): void {

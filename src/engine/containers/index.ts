@@ -10,4 +10,10 @@ export {
 export * from './inspect.ts';
 export * from './list.ts';
 export type { Container, ContainerState } from './records.ts';
+export {
+  hasRestartPolicy,
+  isRestarting,
+  parseRestartPolicy,
+  validateRestartPolicy,
+} from './restart-policy.ts';
 export { containersByImage } from './usage.ts';

@@ -6,6 +6,7 @@
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
 import type { Container } from './records.ts';
+import { isRestarting } from './restart-policy.ts';
 
 /** Go's zero time.Time as Docker prints a time that never happened. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -13,6 +14,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Docker's State.Status: created | running | paused | restarting | removing | exited | dead. */
 export function dockerStateString(c: Container): string {
   if (c.state === 'running') return 'running';
+  if (isRestarting(c)) return 'restarting';
   if (c.state === 'removing') return 'removing';
   return c.startedAt === undefined ? 'created' : 'exited';
 }
@@ -24,6 +26,7 @@ const since = (iso: string | undefined, now: number) =>
 export function statusText(c: Container, now = Date.now()): string {
   if (c.state === 'running') return `Up ${since(c.startedAt, now)}`;
   if (c.state === 'removing') return 'Removal In Progress';
+  if (isRestarting(c)) return `Restarting (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
   if (c.startedAt === undefined) return 'Created';
   if (c.finishedAt === undefined) return '';
   return `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
@@ -239,6 +242,8 @@ export interface InspectExtras {
 export function inspectContainer(c: Container, extras: InspectExtras): Record<string, unknown> {
   const { path: cmdPath, args } = containerCommand(c);
   const running = c.state === 'running';
+  // Docker keeps Running true while a restart waits out its back-off.
+  const restarting = isRestarting(c);
   const logging = c.hostConfig.LogConfig?.Type !== 'none';
   return {
     Id: c.id,
@@ -247,9 +252,9 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     Args: args,
     State: {
       Status: dockerStateString(c),
-      Running: running,
+      Running: running || restarting,
       Paused: false,
-      Restarting: false,
+      Restarting: restarting,
       OOMKilled: c.oomKilled,
       Dead: false,
       Pid: running ? (c.pid ?? 0) : 0,
