@@ -70,6 +70,8 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         summary: 'Block until one or more containers stop, then print their exit codes',
         load: () => import('./container/wait.ts'),
       },
+      prune: { summary: 'Remove all stopped containers', load: () => import('./container/prune.ts') },
+      rename: { summary: 'Rename a container', load: () => import('./container/rename.ts') },
     },
   },
   image: {
@@ -128,6 +130,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       // docker's top-level `login` / `logout`: reached only as `skiff login` / `skiff logout`.
       login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
       logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
+      boot: {
+        summary: 'Start the containers whose restart policy brings them back after a reboot',
+        load: () => import('./system/boot.ts'),
+      },
+      events: { summary: 'Get real time events from the server', load: () => import('./system/events.ts') },
     },
   },
 };
@@ -159,6 +166,8 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   stop: ['container', 'stop'],
   tag: ['image', 'tag'],
   wait: ['container', 'wait'],
+  events: ['system', 'events'],
+  rename: ['container', 'rename'],
 };
 
 /** The verb entry a noun's verb (or one of its aliases) names. */
