@@ -324,9 +324,10 @@ export class Engine {
   async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
     const done = await this.lock(id, 'stop', async () => {
-      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      const record = this.mustGet(id);
+      const c = await this.refresh(record, { cleanup: false });
       // Docker's stop of a restarting container cancels the restart: a stop too.
-      const stopping = c.state === 'running' || isRestarting(c);
+      const stopping = record.state === 'running' || isRestarting(record);
       this.cancelRestart(c);
       if (c.state === 'running') await this.stopProcess(c, options);
       const after = await this.cleanupLocked(c.id, { autoRemove: true });
@@ -403,11 +404,14 @@ export class Engine {
     if (event) this.emitContainer(c, 'kill', { signal: String(signalNumber(signal)) });
   }
 
-  /** A stop by the user (stop, restart, rm -f): no policy restart, and a pending one dropped. */
+  /**
+   * A stop by the user (stop, restart, rm -f): no policy restart, and a pending one dropped. Only
+   * those columns are written: c may be a refreshed view whose exit is not recorded yet.
+   */
   private cancelRestart(c: Container): void {
     c.manualStop = MANUAL_STOP;
     c.restartWaiter = undefined;
-    this.records.update(c);
+    this.records.markManualStop(c.id, MANUAL_STOP);
   }
 
   /** Waits for the container's process to end (its monitor writes the exit file). */
@@ -498,11 +502,20 @@ export class Engine {
   async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = this.records.resolve(ref).id;
     await this.lock(id, 'remove', async () => {
-      const c = await this.refresh(this.mustGet(id), { cleanup: false });
-      if (isRestarting(c) && !options.force)
+      const record = this.mustGet(id);
+      const c = await this.refresh(record, { cleanup: false });
+      // An exit not recorded yet that its policy will restart: docker's daemon still counts the
+      // container running until it handled the exit, then restarting.
+      const unrecorded = record.state === 'running' && c.state !== 'running';
+      if ((isRestarting(c) || (unrecorded && restartAfterExit(c) !== undefined)) && !options.force)
         throw failedPrecondition(
-          'cannot remove container: container is restarting: stop the container before removing or force remove',
+          `cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`,
         );
+      if (unrecorded) {
+        // Recorded here (its die event with it); the monitor's cleanup then finds it gone.
+        this.cancelRestart(c);
+        await this.cleanupLocked(c.id, { autoRemove: false });
+      }
       if (c.state === 'running') {
         if (!options.force)
           throw failedPrecondition(

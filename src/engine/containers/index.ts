@@ -13,7 +13,10 @@ export type { Container, ContainerState } from './records.ts';
 export {
   hasRestartPolicy,
   isRestarting,
+  nextBackoffMs,
   parseRestartPolicy,
+  restartAfterExit,
+  restartAtBoot,
   validateRestartPolicy,
 } from './restart-policy.ts';
 export { containersByImage } from './usage.ts';
