@@ -289,6 +289,8 @@ export class Engine {
       await startContainerProcess(this, c, this.exitCommand(c.id), hooks);
     } catch (err) {
       await this.releaseResources(c).catch(() => undefined);
+      // moby: a restart whose start fails leaves the container stopped, not retried.
+      c.restartWaiter = undefined;
       c.error = err instanceof Error ? err.message : String(err);
       c.exitCode = startFailureCode(err);
       this.records.update(c);
@@ -363,8 +365,8 @@ export class Engine {
     const cancels =
       !c.config.StopSignal || signalNumber(sig) === 9 || signalNumber(sig) === signalNumber(stopSignal);
     this.records.markManualStop(c.id, cancels || c.state !== 'running' ? MANUAL_STOP : MANUAL_SIGNAL);
+    // moby sends nothing to a restarting container (and logs no kill): the cancel is enough.
     if (c.state === 'running') await this.signal(c, sig, true);
-    else this.emitContainer(c, 'kill', { signal: String(signalNumber(sig)) });
     return c;
   }
 
