@@ -124,6 +124,46 @@ test('run -d, stop, rm: create, start, kill (15), die (143), stop, destroy, with
   );
 });
 
+test('restart: kill, die, stop, start, restart; die once per exit while ps races the cleanup', async (t) => {
+  const s = await store(t);
+  const id = s.ok([
+    'run',
+    '-d',
+    '--name',
+    'ev-again',
+    'busybox',
+    'sh',
+    '-c',
+    'trap "exit 143" TERM; while :; do sleep 0.1; done',
+  ]);
+  s.ok(['restart', '-t', '5', 'ev-again']);
+  assert.deepEqual(actions(s.events(['--filter', `container=${id}`])), [
+    'create',
+    'start',
+    'kill',
+    'die',
+    'stop',
+    'start',
+    'restart',
+  ]);
+  // The exit is recorded by whoever comes first (the monitor's cleanup, or a ps that finds the
+  // monitor gone): the die event is emitted once, with the record.
+  s.ok(['run', '-d', '--name', 'ev-race', 'busybox', 'sh', '-c', 'sleep 0.3; exit 7']);
+  const racers = Array.from({ length: 4 }, () => s.spawnSkiff(['ps', '-a']));
+  for (let i = 0; i < 10; i++) s.skiff(['inspect', 'ev-race']);
+  await Promise.all(racers.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+  assert.equal(s.ok(['wait', 'ev-race']), '7');
+  assert.ok(
+    await eventually(
+      () => processesMentioning(s.runroot).filter((p) => p.includes(' container cleanup ')).length === 0,
+      10_000,
+    ),
+  );
+  const dies = s.events(['--filter', 'container=ev-race', '--filter', 'event=die']);
+  assert.equal(dies.length, 1, JSON.stringify(dies));
+  assert.equal(dies[0]!.Actor.Attributes.exitCode, '7');
+});
+
 test('an attached run: create, attach, start, die with its exit code, destroy for --rm', async (t) => {
   const s = await store(t);
   const r = s.skiff(['run', '--rm', '--name', 'ev-once', 'busybox', 'sh', '-c', 'exit 3']);
