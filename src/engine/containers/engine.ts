@@ -282,6 +282,8 @@ export class Engine {
   private async startLocked(id: string, hooks: StartHooks, policy = false): Promise<Container> {
     const c = await this.refresh(this.mustGet(id), { cleanup: false });
     if (c.state === 'running') return c;
+    // docker: a restarting container counts as running, so a start by the user changes nothing.
+    if (!policy && isRestarting(c)) return c;
     if (c.state === 'removing')
       throw failedPrecondition(`container ${id} is marked for removal and cannot be started`);
     await this.releaseResources(c);
@@ -700,9 +702,9 @@ export class Engine {
   /**
    * The monitor's exit command (`container cleanup`): records the exit (cleanup), then, when the
    * restart policy asked for a restart, waits out the back-off and starts the container again — the
-   * same container, under a new monitor. No lease is held while waiting: `stop`, `kill`, `start`,
-   * `restart` and `rm -f` meanwhile drop the claim (restart_waiter), and the start after the wait
-   * happens only if this process's claim is still there. Returns the container as last seen.
+   * same container, under a new monitor. No lease is held while waiting: `stop`, `kill`, `restart`
+   * and `rm -f` meanwhile drop the claim (restart_waiter), and the start after the wait happens
+   * only if this process's claim is still there. Returns the container as last seen.
    */
   async cleanupAfterExit(ref: string): Promise<Container | undefined> {
     const id = (this.records.get(ref) ?? this.records.resolve(ref)).id;
