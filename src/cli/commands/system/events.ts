@@ -3,6 +3,7 @@
  * back across CLI invocations), docker's flags and line format. Without --until it follows the log,
  * polling it, until interrupted; with --until it stops once that time has passed.
  */
+import { writeSync } from 'node:fs';
 import { SkiffError } from '../../../common/index.ts';
 import {
   type EngineEvent,
@@ -114,10 +115,13 @@ const command: CommandDef = {
       throw err;
     }
     const format = typeof flags.format === 'string' ? flags.format : '';
-    const print = (event: EngineEvent, timeNano: bigint) => {
-      if (!filter(event)) return;
-      if (format === '') ctx.out(eventLine(event, timeNano));
-      else ctx.out(renderItems([eventData(event)], { format, defaultFormat: '', headers: {} }));
+    const print = (event: EngineEvent, timeNano: bigint): boolean => {
+      if (!filter(event)) return true;
+      const text =
+        format === ''
+          ? eventLine(event, timeNano)
+          : renderItems([eventData(event)], { format, defaultFormat: '', headers: {} });
+      return write(text);
     };
     const db = openEngineDb(ctx.globals.root);
     try {
@@ -136,13 +140,13 @@ const command: CommandDef = {
 async function streamEvents(
   log: EventLog,
   range: { since?: bigint; until?: bigint },
-  print: (event: EngineEvent, timeNano: bigint) => void,
+  print: (event: EngineEvent, timeNano: bigint) => boolean,
 ): Promise<void> {
   let seq = log.lastSeq();
   if (range.since !== undefined || range.until !== undefined) {
     for (const e of log.list({ since: range.since ?? 0n, until: range.until, afterSeq: undefined })) {
       if (e.seq > seq) break;
-      print(e.event, e.timeNanoExact);
+      if (!print(e.event, e.timeNanoExact)) return;
     }
   }
   const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
@@ -152,9 +156,29 @@ async function streamEvents(
       seq = e.seq;
       if (range.until !== undefined && e.timeNanoExact > range.until) return;
       if (range.since !== undefined && e.timeNanoExact < range.since) continue;
-      print(e.event, e.timeNanoExact);
+      if (!print(e.event, e.timeNanoExact)) return;
     }
   }
+}
+
+/**
+ * Writes to standard output; false once its reader is gone (EPIPE), which ends a follow (docker's
+ * CLI dies of SIGPIPE there: `skiff events | head -1` must not poll forever).
+ */
+function write(text: string): boolean {
+  const bytes = Buffer.from(text);
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(1, bytes, off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE') return false;
+      throw err;
+    }
+  }
+  return true;
 }
 
 export default command;
