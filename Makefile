@@ -38,6 +38,7 @@ bench: setup
 	node bench/image-unpack.ts
 	node bench/engine-run.ts
 	node bench/registry-pull.ts
+	node bench/network-run.ts
 
 clean:
 	rm -rf dist native/build

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 NODE_LTS=24
 DEBIAN_PACKAGES=(build-essential pkg-config libseccomp-dev busybox-static runc podman skopeo iproute2 util-linux libcap2-bin
+  containernetworking-plugins iptables
   docker-registry)
 
 install_debian_packages() {

@@ -218,6 +218,38 @@ static int cmd_memhog(int argc, char **argv)
 	return 0;
 }
 
+/* memhold MIB: as memhog, then keeps the memory (sleeps until killed), for a cgroup near its limit. */
+static int cmd_memhold(int argc, char **argv)
+{
+	int rc = cmd_memhog(argc, argv);
+	if (rc != 0)
+		return rc;
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/*
+ * dstate SECONDS: a real uninterruptible wait. The parent of a vfork sleeps in TASK_KILLABLE (shown
+ * as D) until the child execs or exits; the child sleeps SECONDS, then exits. Prints "done" after.
+ */
+static int cmd_dstate(int argc, char **argv)
+{
+	double secs = argc > 0 ? strtod(argv[0], NULL) : 0;
+	struct timespec ts = { .tv_sec = (time_t)secs, .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+	pid_t pid = vfork();
+	if (pid < 0)
+		return die("vfork", "");
+	if (pid == 0) {
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	printf("done\n");
+	return 0;
+}
+
 static int cmd_forkbomb(int argc, char **argv)
 {
 	int n = argc > 0 ? atoi(argv[0]) : 0, made = 0, first_err = 0;
@@ -607,6 +639,7 @@ static const struct {
 	{ "syscall", cmd_syscall }, { "mountinfo", cmd_mountinfo },
 	{ "syscall-nr", cmd_syscall_nr }, { "exe-attack", cmd_exe_attack },
 	{ "seccomp-agent", cmd_seccomp_agent }, { "sched", cmd_sched },
+	{ "memhold", cmd_memhold }, { "dstate", cmd_dstate },
 };
 
 int main(int argc, char **argv)

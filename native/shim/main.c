@@ -44,6 +44,8 @@ static noreturn void usage(const char *why)
 			"       skiff-shim create --plan FILE --sync-fd N --monitor DIR [--log FILE] [--log-max-size BYTES]\n"
 			"              [--log-max-files N] [--stdin] [--oom-file PATH] [--unmount PATH]\n"
 			"              [--exit-command PATH [--exit-command-arg ARG]...]\n"
+			"              [--timer MS [--timer-start-interval MS --timer-start-period MS]\n"
+			"               --timer-command PATH [--timer-command-arg ARG]...]\n"
 			"       skiff-shim --version\n",
 		why);
 	exit(2);
@@ -76,6 +78,34 @@ static unsigned long long parse_number(const char *s, const char *option)
 		exit(2);
 	}
 	return n;
+}
+
+/* The monitor's --timer options (monitor-timer.c); false when argv[*i] is none of them. */
+static bool parse_timer_arg(struct monitor_options *m, int argc, char **argv, int *i)
+{
+	static const char **timer_args;
+	static size_t ntimer_args = 1;
+	const char *a = argv[*i];
+	bool has_value = *i + 1 < argc;
+	if (!timer_args) {
+		timer_args = calloc((size_t)argc + 1, sizeof *timer_args);
+		if (!timer_args)
+			usage("out of memory");
+		m->timer.args = timer_args;
+	}
+	if (strcmp(a, "--timer") == 0 && has_value)
+		m->timer.interval_ms = parse_number(argv[++*i], a);
+	else if (strcmp(a, "--timer-start-interval") == 0 && has_value)
+		m->timer.start_interval_ms = parse_number(argv[++*i], a);
+	else if (strcmp(a, "--timer-start-period") == 0 && has_value)
+		m->timer.start_period_ms = parse_number(argv[++*i], a);
+	else if (strcmp(a, "--timer-command") == 0 && has_value)
+		timer_args[0] = m->timer.command = argv[++*i];
+	else if (strcmp(a, "--timer-command-arg") == 0 && has_value)
+		timer_args[ntimer_args++] = argv[++*i];
+	else
+		return false;
+	return true;
 }
 
 /* The monitor's options (monitor.h); false when argv[*i] is none of them. */
@@ -115,7 +145,7 @@ static bool parse_monitor_arg(struct options *o, int argc, char **argv, int *i)
 		nexit_args = nexit_args ? nexit_args : 1;
 		exit_args[nexit_args++] = argv[++*i];
 	} else
-		return false;
+		return parse_timer_arg(m, argc, argv, i);
 	return true;
 }
 
@@ -146,6 +176,12 @@ static struct options parse_args(int argc, char **argv)
 		usage("--monitor is for `create` and excludes --foreground (it stays in the foreground itself)");
 	if (o.monitor.exit_args && o.monitor.exit_args[1] && !o.monitor.exit_command)
 		usage("--exit-command-arg needs --exit-command");
+	if ((o.monitor.timer.interval_ms || o.monitor.timer.command) && !o.monitor.dir)
+		usage("--timer and --timer-command need --monitor");
+	if (!o.monitor.timer.interval_ms != !o.monitor.timer.command)
+		usage("--timer and --timer-command go together (--timer takes milliseconds > 0)");
+	if (o.monitor.timer.args && o.monitor.timer.args[1] && !o.monitor.timer.command)
+		usage("--timer-command-arg needs --timer-command");
 	if (!o.plan || o.sync_fd < 0)
 		usage("--plan and --sync-fd are required");
 	if (o.sync_fd <= STDERR_FILENO)

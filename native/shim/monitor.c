@@ -82,25 +82,50 @@ static int set_nonblock(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/*
+ * DIR/attach as a socket address. A unix socket path holds 107 bytes; a longer DIR is reached
+ * through an fd of it (/proc/self/fd/N/attach, which the kernel resolves at bind/connect time), so a
+ * deep run root works too. *dirfd is that fd (closed by the caller after the call), or -1.
+ */
+static int attach_address(const char *dir, struct sockaddr_un *addr, int *dirfd)
+{
+	*dirfd = -1;
+	int n = snprintf(addr->sun_path, sizeof addr->sun_path, "%s/attach", dir);
+	if (n >= 0 && (size_t)n < sizeof addr->sun_path)
+		return 0;
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return fail(errno, "open", dir);
+	snprintf(addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/attach", *dirfd);
+	return 0;
+}
+
 static int bind_attach(const char *dir)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/attach", dir);
-	if (n < 0 || (size_t)n >= sizeof addr.sun_path)
-		return failf(ENAMETOOLONG, "bind", dir, "%s/attach is longer than a unix socket path (%zu bytes)", dir,
-			     sizeof addr.sun_path - 1);
+	int dirfd;
+	if (attach_address(dir, &addr, &dirfd) < 0)
+		return -1;
+	int rc = -1;
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listen_fd < 0)
-		return fail(errno, "socket", addr.sun_path);
+	if (listen_fd < 0) {
+		fail(errno, "socket", addr.sun_path);
+		goto out;
+	}
 	unlink(addr.sun_path);
 	mode_t mask = umask(0177);
-	int rc = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
+	int bound = bind(listen_fd, (struct sockaddr *)&addr, sizeof addr);
 	umask(mask);
-	if (rc < 0)
-		return fail(errno, "bind", addr.sun_path);
-	if (listen(listen_fd, 64) < 0)
-		return fail(errno, "listen", addr.sun_path);
-	return 0;
+	if (bound < 0)
+		fail(errno, "bind", addr.sun_path);
+	else if (listen(listen_fd, 64) < 0)
+		fail(errno, "listen", addr.sun_path);
+	else
+		rc = 0;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
 }
 
 static int write_pid_file(const char *dir)
@@ -528,6 +553,10 @@ static void reap(struct children *ch)
 		} else if (pid == ch->init) {
 			ch->init_status = status;
 			ch->init_exited = true;
+			/* No periodic command runs for a container that is gone. */
+			monitor_timer_stop();
+		} else {
+			monitor_timer_reaped(pid);
 		}
 	}
 }
@@ -561,7 +590,7 @@ static bool claimed(void)
 	return false;
 }
 
-enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_MASTER, P_RELAY, P_STDIN, P_CLIENTS };
+enum { P_SIG, P_LISTEN, P_OUT, P_ERR, P_MASTER, P_RELAY, P_STDIN, P_TIMER, P_CLIENTS };
 
 static void finish(void)
 {
@@ -574,6 +603,7 @@ static void finish(void)
 	buf_free(&stdin_q);
 	close(listen_fd);
 	close(sig_fd);
+	monitor_timer_stop();
 	if (created_r >= 0)
 		close(created_r);
 }
@@ -608,6 +638,7 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		return 1;
 	}
 
+	int timer_fd = opts->timer.interval_ms ? monitor_timer_start(&opts->timer) : -1;
 	long quiet_since = 0, exited_at = 0;
 	bool drained = false;
 	struct pollfd *fds = NULL;
@@ -651,6 +682,7 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		fds[P_MASTER] = (struct pollfd){ .fd = master, .events = POLLIN };
 		fds[P_RELAY] = (struct pollfd){ .fd = relay_fd, .events = POLLIN };
 		fds[P_STDIN] = (struct pollfd){ .fd = stdin_q.len && master < 0 ? in_w : -1, .events = POLLOUT };
+		fds[P_TIMER] = (struct pollfd){ .fd = ch.init_exited ? -1 : timer_fd, .events = POLLIN };
 		if (master >= 0 && stdin_q.len)
 			fds[P_MASTER].events |= POLLOUT;
 		for (size_t i = 0; i < nclients; i++)
@@ -689,6 +721,8 @@ int monitor_run(pid_t intermediate, int pid_r, struct plan *plan)
 		}
 		if (fds[P_LISTEN].revents)
 			accept_clients();
+		if (fds[P_TIMER].revents && !ch.init_exited)
+			monitor_timer_fire();
 		if (fds[P_RELAY].revents)
 			receive_master();
 		if (fds[P_STDIN].revents)

@@ -12,6 +12,15 @@
 
 #include "plan.h"
 
+/* --timer: a command run periodically while the container runs (monitor-timer.c). */
+struct monitor_timer {
+	uint64_t interval_ms; /* 0: no timer */
+	uint64_t start_interval_ms;
+	uint64_t start_period_ms;
+	const char *command;
+	const char **args; /* NULL-terminated, argv[0] first */
+};
+
 struct monitor_options {
 	const char *dir;
 	const char *log;          /* NULL: no log file */
@@ -22,6 +31,7 @@ struct monitor_options {
 	const char *unmount; /* unmounted after the exit, before the exit record (--unmount) */
 	const char *exit_command;
 	const char **exit_args; /* NULL-terminated, argv[0] first */
+	struct monitor_timer timer;
 };
 
 /*
@@ -47,5 +57,14 @@ int monitor_write_exit(const char *dir, int status, const char *oom_file, char *
 void monitor_exit_command(const char *path, const char **argv);
 /* --unmount: the container's rootfs, once nothing of the container runs; failures only logged. */
 void monitor_unmount(const char *path);
+
+/* monitor-timer.c: the periodic command. start: its timerfd (poll it), or -1 (no timer). */
+int monitor_timer_start(const struct monitor_timer *t);
+/* The timerfd is readable: run the command (unless a run is still going). */
+void monitor_timer_fire(void);
+/* A child was reaped: true when it was the timer's command (the next run is then scheduled). */
+bool monitor_timer_reaped(pid_t pid);
+/* The container exited: no more runs (a run in progress finishes on its own). */
+void monitor_timer_stop(void);
 
 #endif

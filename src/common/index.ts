@@ -1,4 +1,5 @@
 export * from './db.ts';
+export * from './duration.ts';
 export * from './errors.ts';
 export * from './fs.ts';
 export * from './in-root.ts';

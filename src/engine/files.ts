@@ -33,6 +33,8 @@ export interface HostsInput {
   readonly ip?: string;
   /** HostConfig.ExtraHosts (`--add-host name:ip`). */
   readonly extraHosts?: readonly string[];
+  /** The other containers on its user-defined network, which it reaches by name (address, names). */
+  readonly peers?: readonly { readonly ip: string; readonly names: readonly string[] }[];
 }
 
 /** "name:ip" (or docker's newer "name=ip") as an /etc/hosts line. */
@@ -56,6 +58,7 @@ export function hostsFile(input: HostsInput): string {
       : input.hostname;
     lines.push(`${input.ip}\t${names}`);
   }
+  for (const peer of input.peers ?? []) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -132,6 +135,31 @@ export async function containerFiles(
       ...(networkMode === 'host' && { hostHosts: await readHostFile('/etc/hosts') }),
       ...(hostConfig.ExtraHosts && { extraHosts: hostConfig.ExtraHosts }),
     }),
-    resolvConf: resolvConfFile(resolvText, networkMode),
+    resolvConf: withDnsOverrides(resolvConfFile(resolvText, networkMode), hostConfig),
   };
+}
+
+/**
+ * --dns, --dns-search and --dns-option replace the host's nameservers, search list and options (as
+ * libnetwork's resolvconf.Build); `--dns-search .` means no search list.
+ */
+export function withDnsOverrides(
+  resolvConf: string,
+  hc: Pick<HostConfig, 'Dns' | 'DnsSearch' | 'DnsOptions'>,
+): string {
+  const dns = hc.Dns ?? [];
+  const search = hc.DnsSearch ?? [];
+  const options = hc.DnsOptions ?? [];
+  if (dns.length === 0 && search.length === 0 && options.length === 0) return resolvConf;
+  const lines = resolvConf.split('\n').filter((line) => {
+    if (dns.length > 0 && /^\s*nameserver\s/.test(line)) return false;
+    if (search.length > 0 && /^\s*(search|domain)\s/.test(line)) return false;
+    if (options.length > 0 && /^\s*options\s/.test(line)) return false;
+    return line.trim() !== '';
+  });
+  lines.push(...dns.map((d) => `nameserver ${d}`));
+  const domains = search.filter((d) => d !== '.');
+  if (domains.length > 0) lines.push(`search ${domains.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -64,6 +64,19 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX events_time ON events (time);`,
   },
   {
+    description: 'container health',
+    // Docker's State.Health of each container's current (or last) run, the run being the one that
+    // started at started_at (an older row reads as `starting`: see src/engine/health/store.ts). log is
+    // the last 5 results as JSON ([{Start, End, ExitCode, Output}]).
+    up: `CREATE TABLE container_health (
+      container_id TEXT PRIMARY KEY REFERENCES containers (id) ON DELETE CASCADE,
+      started_at TEXT NOT NULL,
+      status TEXT NOT NULL,
+      failing_streak INTEGER NOT NULL DEFAULT 0,
+      log TEXT NOT NULL DEFAULT '[]'
+    ) STRICT;`,
+  },
+  {
     description: 'container restart policy state',
     // Docker's restart manager, persisted because the cleanup that decides a restart is a process of
     // its own: manually_stopped is Docker's HasBeenManuallyStopped (stop/kill: no policy restart, no

@@ -28,6 +28,33 @@ export interface MonitorOptions {
    * the exit is recorded: the rootfs that `CreateOptions.rootfsMounts` mounted. Failures are not fatal.
    */
   unmount?: string;
+  /**
+   * A command the monitor runs periodically while the container runs (the engine's health check):
+   * `intervalMs` after the end of the previous run (never two at once), `startIntervalMs` instead
+   * during the first `startPeriodMs`; own session, stdio /dev/null; no new run once the container exited.
+   */
+  timer?: MonitorTimer;
+}
+
+export interface MonitorTimer {
+  intervalMs: number;
+  startIntervalMs?: number;
+  startPeriodMs?: number;
+  command: string[];
+}
+
+/** The shim's `--timer …` options (native/PLAN.md, "The monitor"). */
+function timerArgs(timer: MonitorTimer): string[] {
+  const [command, ...rest] = timer.command;
+  if (!command) throw invalidArgument('monitor.timer.command: needs at least the program');
+  const args = ['--timer', String(count(timer.intervalMs, 'timer.intervalMs', 1))];
+  if (timer.startIntervalMs !== undefined)
+    args.push('--timer-start-interval', String(count(timer.startIntervalMs, 'timer.startIntervalMs', 0)));
+  if (timer.startPeriodMs !== undefined)
+    args.push('--timer-start-period', String(count(timer.startPeriodMs, 'timer.startPeriodMs', 0)));
+  args.push('--timer-command', command);
+  for (const arg of rest) args.push('--timer-command-arg', arg);
+  return args;
 }
 
 /** The shim's command-line options for `monitor` (with oomFile already resolved to a path). */
@@ -52,6 +79,7 @@ export function monitorArgs(monitor: MonitorOptions, oomFile: string | undefined
     args.push('--exit-command', command);
     for (const arg of rest) args.push('--exit-command-arg', arg);
   }
+  if (monitor.timer) args.push(...timerArgs(monitor.timer));
   return args;
 }
 

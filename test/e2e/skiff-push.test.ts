@@ -224,11 +224,11 @@ test('skiff login, push and logout with htpasswd Basic auth', async (t) => {
     assert.equal(again.status, 1);
   });
 
-  await t.test('a credential helper is refused clearly', async () => {
-    writeFileSync(configFile, JSON.stringify({ credsStore: 'desktop' }));
+  await t.test('a credential helper that is not installed is named', async () => {
+    writeFileSync(configFile, JSON.stringify({ credsStore: 'skiff-absent' }));
     const r = await skiff(['login', '-u', 'skiff', '--password-stdin', registry.host], 's3cret\n');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /credential helpers are not supported yet/);
+    assert.match(r.stderr, /credential helper docker-credential-skiff-absent not found on PATH/);
   });
 });
 

@@ -3,10 +3,18 @@
 // codes, inspect) and that nothing of the container is left on the host afterwards.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv, SKIFF, terminalSession } from '../helpers/engine.ts';
+import {
+  type EngineEnv,
+  engineEnv,
+  importBusybox,
+  SKIFF,
+  skiffWithRoot,
+  terminalSession,
+} from '../helpers/engine.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -223,4 +231,19 @@ test('skiff run', async (t) => {
       await noLeftovers(e, id);
     },
   );
+});
+
+test('a run root deeper than a unix socket path holds still attaches (the monitor binds through an fd)', async (t) => {
+  const base = mkdtempSync(path.join(tmpdir(), 'skiff-deep-'));
+  const root = path.join(base, 'a-rather-long-directory-name-for-the-store', 'and-another-level-below-it');
+  mkdirSync(root, { recursive: true });
+  t.after(() => {
+    const ids = skiffWithRoot(root, ['ps', '-aq']).stdout.split('\n').filter(Boolean);
+    if (ids.length) skiffWithRoot(root, ['rm', '-f', ...ids]);
+    rmSync(base, { recursive: true, force: true });
+  });
+  await importBusybox(root);
+  assert.ok(path.join(root, 'run', 'shims', 'x'.repeat(64), 'attach').length > 107);
+  const r = skiffWithRoot(root, ['run', '--rm', 'busybox', 'echo', 'deep']);
+  assert.deepEqual([r.status, r.stdout, r.stderr], [0, 'deep\n', '']);
 });

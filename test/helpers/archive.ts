@@ -107,3 +107,78 @@ export async function dockerArchive(images: TestImage[], extra: TarEntry[] = [])
     ...extra,
   ]);
 }
+
+/** One platform's image of a multi-platform index. */
+export interface PlatformImage extends TestImage {
+  platform: { os: string; architecture: string; variant?: string };
+}
+
+/**
+ * An oci-archive whose index.json names one image index (ref.name `name`) over a manifest per
+ * platform, as `docker buildx --platform a,b -o type=oci` writes. The manifests of the platforms in
+ * `omitPlatforms` (architecture) are left out of the archive, with their blobs. Returns the archive
+ * and the digests of the index and of each manifest.
+ */
+export async function ociIndexArchive(
+  images: PlatformImage[],
+  name: string,
+  omitPlatforms: string[] = [],
+): Promise<{ archive: Buffer; index: string; manifests: string[] }> {
+  const blobs = new Map<string, Buffer>();
+  const entries = [];
+  for (const image of images) {
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: sha256(image.config),
+          size: image.config.length,
+        },
+        layers: image.layers.map((l) => ({
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: sha256(l),
+          size: l.length,
+        })),
+      }),
+    );
+    entries.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(manifest),
+      size: manifest.length,
+      platform: image.platform,
+    });
+    if (omitPlatforms.includes(image.platform.architecture)) continue;
+    blobs.set(sha256(image.config), image.config);
+    for (const l of image.layers) blobs.set(sha256(l), l);
+    blobs.set(sha256(manifest), manifest);
+  }
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: entries,
+    }),
+  );
+  blobs.set(sha256(index), index);
+  const archive = await makeTar([
+    { name: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' },
+    {
+      name: 'index.json',
+      content: JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          {
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            digest: sha256(index),
+            size: index.length,
+            annotations: { 'org.opencontainers.image.ref.name': name },
+          },
+        ],
+      }),
+    },
+    ...[...blobs].map(([digest, content]) => ({ name: `blobs/${digest.replace(':', '/')}`, content })),
+  ]);
+  return { archive, index: sha256(index), manifests: entries.map((e) => e.digest) };
+}

@@ -3,7 +3,7 @@
  * (Debian's busybox-static plus the probe) imported into it — what the engine's e2e tests share.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImageStore, importRootfs } from '../../src/image/index.ts';
@@ -44,7 +44,10 @@ export function skiffWithRoot(
 /** An empty temporary engine root, removed after the test. */
 export function tempEngineRoot(t: { after: (fn: () => void) => void }, prefix = 'skiff-cli-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    removeBridges(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -58,6 +61,7 @@ export async function engineEnv(t: { after: (fn: () => void) => void }): Promise
   t.after(() => {
     const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) skiff(['rm', '-f', '-v', ...ids]);
+    removeBridges(root);
     rmSync(root, { recursive: true, force: true });
   });
   await importBusybox(root);
@@ -70,8 +74,15 @@ export async function engineEnv(t: { after: (fn: () => void) => void }): Promise
   };
 }
 
-/** busybox-static with its applets, /probe, /etc/passwd and /etc/group, as `busybox:latest`. */
-export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Promise<void> {
+/**
+ * busybox-static with its applets, /probe, /etc/passwd and /etc/group, as `busybox:latest`; `changes`
+ * (`docker import --change` instructions) go into its config after `CMD ["sh"]`.
+ */
+export async function importBusybox(
+  root: string,
+  reference = BUSYBOX_IMAGE,
+  changes: readonly string[] = [],
+): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-busybox-'));
   try {
     makeRootfs(dir);
@@ -80,7 +91,7 @@ export async function importBusybox(root: string, reference = BUSYBOX_IMAGE): Pr
     });
     const store = await ImageStore.open({ root });
     try {
-      await importRootfs(store, tar.stdout, { reference, changes: ['CMD ["sh"]'] });
+      await importRootfs(store, tar.stdout, { reference, changes: ['CMD ["sh"]', ...changes] });
     } finally {
       store.close();
     }
@@ -115,4 +126,16 @@ export function terminalSession(e: EngineEnv, args: string[]): TerminalSession {
     type: (text) => child.stdin.write(text),
     exited: new Promise((resolve) => child.once('exit', resolve)),
   };
+}
+
+/** The host bridges of the networks under `root` (the default network's included), deleted. */
+export function removeBridges(root: string): void {
+  const dir = path.join(root, 'networks');
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.conflist'))) {
+    const bridge = (
+      JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { plugins?: { bridge?: string }[] }
+    ).plugins?.[0]?.bridge;
+    if (bridge) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  }
 }

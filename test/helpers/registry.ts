@@ -7,7 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -53,7 +53,12 @@ export function htpasswdLine(user: string, password: string): string | undefined
 
 export async function startRegistry(
   t: { after: (fn: () => void | Promise<void>) => void },
-  options: { htpasswd?: string; token?: { realm: string; certFile: string } } = {},
+  options: {
+    htpasswd?: string;
+    token?: { realm: string; certFile: string };
+    /** Serve HTTPS with this certificate; clientCAs: demand a client certificate signed by one. */
+    tls?: { certificate: string; key: string; clientCAs?: string[] };
+  } = {},
 ): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-registry-'));
   const port = await freePort();
@@ -62,10 +67,17 @@ export async function startRegistry(
     : options.token
       ? `auth:\n  token:\n    realm: ${options.token.realm}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${options.token.certFile}\n`
       : '';
+  const tls = options.tls
+    ? `  tls:\n    certificate: ${options.tls.certificate}\n    key: ${options.tls.key}\n${
+        options.tls.clientCAs
+          ? `    clientcas:\n${options.tls.clientCAs.map((f) => `      - ${f}\n`).join('')}`
+          : ''
+      }`
+    : '';
   if (options.htpasswd) writeFileSync(path.join(dir, 'htpasswd'), `${options.htpasswd}\n`);
   writeFileSync(
     path.join(dir, 'config.yml'),
-    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -89,14 +101,41 @@ export async function startRegistry(
   const host = `127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
-    const up = await fetch(`http://${host}/v2/`).then(
-      (r) => r.status === 200 || r.status === 401,
-      () => false,
-    );
+    // An HTTPS registry answers once it accepts connections (its certificate is the test's to check).
+    const up = options.tls
+      ? await accepts(port)
+      : await fetch(`http://${host}/v2/`).then(
+          (r) => r.status === 200 || r.status === 401,
+          () => false,
+        );
     if (up) return { port, host, dir };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`docker-registry did not answer on ${host}: ${stderr}`);
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** What a token issuer of the tests does besides granting what is asked. */
+export interface TokenIssuerOptions {
+  /** expires_in of its answers (default 300); the JWT's exp follows it. */
+  expiresIn?: number;
+  /** The next N tokens it issues are expired already (the registry refuses them); counted down. */
+  expiredTokens?: number;
+  /** Accept this OAuth2 refresh token (POST grant_type=refresh_token), as an identity token. */
+  refreshToken?: string;
+  /** Grant only `pull`, whatever is asked. */
+  readOnly?: boolean;
 }
 
 /**
@@ -108,6 +147,7 @@ export async function startTokenIssuer(
   t: { after: (fn: () => void | Promise<void>) => void },
   user: string,
   password: string,
+  options: TokenIssuerOptions = {},
 ): Promise<{ realm: string; certFile: string; requests: string[] } | undefined> {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-token-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -137,27 +177,46 @@ export async function startTokenIssuer(
   const kid = libtrustKeyId(createPublicKey(key).export({ type: 'spki', format: 'der' }));
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const requests: string[] = [];
-  const server = createHttpServer((req, res) => {
+  const server = createHttpServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://issuer');
-    requests.push(
-      `${req.headers.authorization ? 'basic' : 'anonymous'} ${url.searchParams.get('scope') ?? ''}`,
-    );
-    if (req.headers.authorization !== expected) {
+    let scopes = url.searchParams.getAll('scope');
+    let service = url.searchParams.get('service');
+    let accepted = req.headers.authorization === expected;
+    if (req.method === 'POST') {
+      // OAuth2: grant_type=refresh_token&refresh_token=…&service=…&scope=A B (space-separated).
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const form = new URLSearchParams(text);
+      scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+      service = form.get('service');
+      accepted =
+        form.get('grant_type') === 'refresh_token' &&
+        options.refreshToken !== undefined &&
+        form.get('refresh_token') === options.refreshToken;
+      requests.push(`refresh ${scopes.join(' ')}`);
+    } else requests.push(`${req.headers.authorization ? 'basic' : 'anonymous'} ${scopes[0] ?? ''}`);
+    if (!accepted) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ details: 'incorrect username or password' }));
       return;
     }
-    const access = url.searchParams.getAll('scope').map((scope) => {
+    const access = scopes.map((scope) => {
       const [type, name, actions] = scope.split(':');
-      return { type, name, actions: (actions ?? '').split(',') };
+      const asked = (actions ?? '').split(',');
+      return { type, name, actions: options.readOnly ? asked.filter((a) => a === 'pull') : asked };
     });
-    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = options.expiresIn ?? 300;
+    // Expired beyond the registry's leeway (60 s), while expiredTokens lasts. The options are read
+    // at each request, so that a test may change them between its steps.
+    const expired = (options.expiredTokens ?? 0) > 0;
+    if (expired) options.expiredTokens = (options.expiredTokens ?? 0) - 1;
+    const now = Math.floor(Date.now() / 1000) - (expired ? 3600 : 0);
     const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const body = `${b64({ typ: 'JWT', alg: 'RS256', kid })}.${b64({
       iss: TOKEN_ISSUER,
       sub: user,
-      aud: url.searchParams.get('service'),
-      exp: now + 300,
+      aud: service,
+      exp: now + expiresIn,
       nbf: now - 10,
       iat: now,
       jti: randomUUID(),
@@ -165,7 +224,7 @@ export async function startTokenIssuer(
     })}`;
     const token = `${body}.${sign('sha256', Buffer.from(body), key).toString('base64url')}`;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: 300 }));
+    res.end(JSON.stringify({ token, expires_in: expiresIn }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -51,6 +51,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         hidden: true,
         load: () => import('./container/inspect-any.ts'),
       },
+      healthcheck: {
+        summary: 'Run the health check of a container once (run by its monitor)',
+        hidden: true,
+        load: () => import('./container/healthcheck.ts'),
+      },
       kill: { summary: 'Kill one or more running containers', load: () => import('./container/kill.ts') },
       logs: { summary: 'Fetch the logs of a container', load: () => import('./container/logs.ts') },
       ls: { summary: 'List containers', aliases: ['list', 'ps'], load: () => import('./container/ls.ts') },
@@ -65,10 +70,42 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         load: () => import('./container/run.ts'),
       },
       start: { summary: 'Start one or more stopped containers', load: () => import('./container/start.ts') },
+      stats: {
+        summary: 'Display a live stream of container(s) resource usage statistics',
+        load: () => import('./container/stats.ts'),
+      },
       stop: { summary: 'Stop one or more running containers', load: () => import('./container/stop.ts') },
       wait: {
         summary: 'Block until one or more containers stop, then print their exit codes',
         load: () => import('./container/wait.ts'),
+      },
+      cp: {
+        summary: 'Copy files/folders between a container and the local filesystem',
+        load: () => import('./container/cp.ts'),
+      },
+      pause: {
+        summary: 'Pause all processes within one or more containers',
+        load: () => import('./container/pause.ts'),
+      },
+      port: {
+        summary: 'List port mappings or a specific mapping for the container',
+        load: () => import('./container/port.ts'),
+      },
+      top: {
+        summary: 'Display the running processes of a container',
+        load: () => import('./container/top.ts'),
+      },
+      unpause: {
+        summary: 'Unpause all processes within one or more containers',
+        load: () => import('./container/unpause.ts'),
+      },
+      update: {
+        summary: 'Update configuration of one or more containers',
+        load: () => import('./container/update.ts'),
+      },
+      diagnose: {
+        summary: 'Show a container as the kernel sees it and what is wrong with it',
+        load: () => import('./container/diagnose.ts'),
       },
       prune: { summary: 'Remove all stopped containers', load: () => import('./container/prune.ts') },
       rename: { summary: 'Rename a container', load: () => import('./container/rename.ts') },
@@ -106,6 +143,28 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       },
     },
   },
+  network: {
+    summary: 'Manage networks',
+    verbs: {
+      connect: { summary: 'Connect a container to a network', load: () => import('./network/connect.ts') },
+      create: { summary: 'Create a network', load: () => import('./network/create.ts') },
+      disconnect: {
+        summary: 'Disconnect a container from a network',
+        load: () => import('./network/disconnect.ts'),
+      },
+      inspect: {
+        summary: 'Display detailed information on one or more networks',
+        load: () => import('./network/inspect.ts'),
+      },
+      ls: { summary: 'List networks', aliases: ['list'], load: () => import('./network/ls.ts') },
+      prune: { summary: 'Remove all unused networks', load: () => import('./network/prune.ts') },
+      rm: {
+        summary: 'Remove one or more networks',
+        aliases: ['remove'],
+        load: () => import('./network/rm.ts'),
+      },
+    },
+  },
   volume: {
     summary: 'Manage volumes',
     verbs: {
@@ -130,6 +189,7 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       // docker's top-level `login` / `logout`: reached only as `skiff login` / `skiff logout`.
       login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
       logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
+      prune: { summary: 'Remove unused data', load: () => import('./system/prune.ts') },
       boot: {
         summary: 'Start the containers whose restart policy brings them back after a reboot',
         load: () => import('./system/boot.ts'),
@@ -147,6 +207,7 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   export: ['container', 'export'],
   run: ['container', 'run'],
   start: ['container', 'start'],
+  stats: ['container', 'stats'],
   history: ['image', 'history'],
   images: ['image', 'ls'],
   import: ['image', 'import'],
@@ -166,6 +227,13 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   stop: ['container', 'stop'],
   tag: ['image', 'tag'],
   wait: ['container', 'wait'],
+  cp: ['container', 'cp'],
+  pause: ['container', 'pause'],
+  port: ['container', 'port'],
+  top: ['container', 'top'],
+  unpause: ['container', 'unpause'],
+  update: ['container', 'update'],
+  diagnose: ['container', 'diagnose'],
   events: ['system', 'events'],
   rename: ['container', 'rename'],
 };

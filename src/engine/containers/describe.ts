@@ -2,6 +2,7 @@
  * The engine's reading side for `inspect` and `ps`: gathers what the pure mappings (./inspect.ts,
  * ./list.ts) need from the disk (snapshot mounts, the writable layer's size, the image's size).
  */
+import { type HealthState, healthSuffix } from '../health/state.ts';
 import type { Engine } from './engine.ts';
 import { type GraphDriver, graphDriverOf, type InspectExtras, inspectContainer } from './inspect.ts';
 import { directorySize, type FilterLookups, type ListOptions, selectContainers } from './list.ts';
@@ -46,11 +47,13 @@ export async function describeContainer(
   c: Container,
   options: { size?: boolean } = {},
 ): Promise<Record<string, unknown>> {
+  c.paused = await engine.isPaused(c);
   const driver = await graphDriver(engine, c);
   const extras: InspectExtras = {
     paths: engine.paths_(c),
     graphDriver: driver,
     ...(options.size ? { size: await containerSize(engine, c, driver) } : {}),
+    ...healthOf(engine, c),
   };
   return inspectContainer(c, extras);
 }
@@ -58,6 +61,7 @@ export async function describeContainer(
 /** `docker ps`'s selection over the engine's containers (states reconciled first). */
 export async function listContainers(engine: Engine, options: ListOptions): Promise<Container[]> {
   const all = await engine.list();
+  for (const c of all) c.paused = await engine.isPaused(c);
   const store = options.filters?.some((f) => f.toLowerCase().startsWith('ancestor='))
     ? await engine.imageStore()
     : undefined;
@@ -70,6 +74,18 @@ export async function listContainers(engine: Engine, options: ListOptions): Prom
       }
     },
     container: (ref) => engine.records.resolve(ref),
+    health: (c) => engine.healthRecords.get(c)?.Status ?? 'none',
   };
   return selectContainers(all, options, lookups);
+}
+
+/** State.Health of c, for inspect (none without a health check or before the first start). */
+function healthOf(engine: Engine, c: Container): { health?: HealthState } {
+  const health = engine.healthRecords.get(c);
+  return health ? { health } : {};
+}
+
+/** The STATUS column's health part of a running container: " (healthy)", " (health: starting)". */
+export function healthStatusSuffix(engine: Engine, c: Container): string {
+  return c.state === 'running' ? healthSuffix(engine.healthRecords.get(c)?.Status) : '';
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import {
   type Database,
   failedPrecondition,
@@ -29,12 +29,29 @@ import {
   type Snapshotter,
   unmountSnapshot,
 } from '../../image/index.ts';
-import { ALL_CAPABILITIES, type ExecedProcess, parseSignal, Runtime } from '../../runtime/index.ts';
+import {
+  ALL_CAPABILITIES,
+  type ExecedProcess,
+  parseSignal,
+  Runtime,
+  resumeContainer,
+  updateContainer,
+} from '../../runtime/index.ts';
+import { type ContainerSide, type CopyOptions, copyIn, copyOut, withContainerSide } from '../cp/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
 import { containerEventAttributes, EventLog } from '../events/index.ts';
+import { HealthStore } from '../health/store.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
+import {
+  connectNetwork,
+  disconnectContainer,
+  disconnectNetwork,
+  type EndpointConfig,
+  type EndpointsConfig,
+  openNetworks,
+} from '../networks/index.ts';
 import {
   containerDir,
   containerLog,
@@ -49,6 +66,7 @@ import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
 import { isStaleOwner, selfOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
+import { freeze, isPaused, type TopResult, thaw, top } from './pause.ts';
 import { type Container, ContainerRecords } from './records.ts';
 import {
   isRestarting,
@@ -61,6 +79,7 @@ import {
 } from './restart-policy.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
 import { pausePoint } from './test-pause.ts';
+import { cgroupUpdate, mergeResourceUpdate, type ResourceUpdate } from './update.ts';
 
 export interface EngineOptions {
   root?: string;
@@ -76,6 +95,8 @@ export interface CreateRequest {
   hostConfig: HostConfig;
   /** --pull: when the image may be fetched from a registry. */
   pull?: 'missing' | 'always' | 'never';
+  /** docker's NetworkingConfig: per network, --ip and --network-alias. */
+  networking?: { EndpointsConfig?: EndpointsConfig };
 }
 
 export interface ExecRequest {
@@ -399,6 +420,9 @@ export class Engine {
   private async signal(c: Container, signal: NodeJS.Signals | number, event = false): Promise<void> {
     try {
       await this.runtime.kill(c.id, signal);
+      // dockerd: a paused container sent SIGKILL or its stop signal is resumed to act on it.
+      if (isStopSignal(c, signal) && (await isPaused(this.runtime, c)))
+        await resumeContainer(this.runtime.store, c.id);
     } catch (err) {
       // The process ended between our look and the signal: stop has nothing left to do.
       if (!(err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound')))
@@ -497,6 +521,7 @@ export class Engine {
       if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
     }
     await unmountRootfs(containerRootfs(this.paths, c.id));
+    await disconnectContainer(this.paths, c, () => this.records.list());
     // A monitor still ending (the init was just killed) may write its exit record in the meantime.
     await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
@@ -568,6 +593,9 @@ export class Engine {
   async exec(ref: string, options: ExecRequest): Promise<ExecedProcess> {
     const c = await this.refresh(this.records.resolve(ref));
     if (c.state !== 'running') throw failedPrecondition(`container ${c.id} is not running`);
+    // A process joining a frozen cgroup would hang until the thaw: dockerd refuses, as here.
+    if (await isPaused(this.runtime, c))
+      throw failedPrecondition(`Container ${c.id} is paused, unpause the container before exec`);
     const user = options.user
       ? await resolveUser(containerRootfs(this.paths, c.id), options.user)
       : undefined;
@@ -746,6 +774,79 @@ export class Engine {
     return done ?? this.gone(ref);
   }
 
+  // ---- networks (issue 7) -------------------------------------------------------------------
+
+  /** `network connect`: the container joins the network now if it runs, and at every start. */
+  async connectNetwork(ref: string, networkRef: string, cfg: EndpointConfig = {}): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    const network = await openNetworks(this.paths).get(networkRef);
+    await this.lock(id, 'network-connect', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      await connectNetwork(this.paths, c, network, cfg, () => this.records.list());
+    });
+  }
+
+  /** `network disconnect`: the container leaves the network now if it runs, and for good. */
+  async disconnectNetwork(ref: string, networkRef: string): Promise<void> {
+    const id = this.records.resolve(ref).id;
+    const network = await openNetworks(this.paths).get(networkRef);
+    await this.lock(id, 'network-disconnect', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      await disconnectNetwork(this.paths, c, network, () => this.records.list());
+    });
+  }
+
+  // ---- health (../health/) ------------------------------------------------------------------
+
+  private healthStore?: HealthStore;
+
+  /** The containers' health records (State.Health). */
+  get healthRecords(): HealthStore {
+    this.healthStore ??= new HealthStore(this.db);
+    return this.healthStore;
+  }
+
+  /** The command the monitor's timer runs for each health check of container `id`. */
+  healthCheckCommand(id: string): string[] {
+    return [
+      ...this.cli,
+      '--root',
+      this.paths.root,
+      '--runroot',
+      this.paths.runroot,
+      'container',
+      'healthcheck',
+      id,
+    ];
+  }
+
+  // ---- pause / unpause / top / update (./pause.ts, ./update.ts) ------------------------------
+
+  /** `docker pause`: freezes every process of the running container (its cgroup's freezer). */
+  async pause(ref: string): Promise<Container> {
+    return this.freezerStep(ref, 'pause', (c) => freeze(this.runtime, c));
+  }
+
+  /** `docker unpause`. */
+  async unpause(ref: string): Promise<Container> {
+    return this.freezerStep(ref, 'unpause', (c) => thaw(this.runtime, c));
+  }
+
+  private async freezerStep(
+    ref: string,
+    action: 'pause' | 'unpause',
+    step: (c: Container) => Promise<void>,
+  ): Promise<Container> {
+    const id = this.records.resolve(ref).id;
+    const done = await this.lock(id, action, async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      await step(c);
+      this.emitContainer(c, action);
+      return c;
+    });
+    return done ?? this.gone(ref);
+  }
+
   /**
    * `docker container prune`: removes every container that is not running (nor restarting) and
    * matches the filters; returns the removed ids and the bytes of their writable layers.
@@ -800,6 +901,84 @@ export class Engine {
     }
     return { started, failed };
   }
+
+  /** Whether the container's processes are frozen (Docker's State.Paused), read from its freezer. */
+  async isPaused(c: Container): Promise<boolean> {
+    return isPaused(this.runtime, c);
+  }
+
+  /** `docker top`: ps(1) with the given options, limited to the container's processes. */
+  async top(ref: string, psArgs: readonly string[]): Promise<TopResult> {
+    return top(this.runtime, await this.refresh(this.records.resolve(ref)), psArgs);
+  }
+
+  /**
+   * `docker update`: the new limits are recorded in HostConfig (the next start uses them) and, if
+   * the container runs, written to its cgroup first (a refused value changes nothing).
+   */
+  async update(ref: string, update: ResourceUpdate): Promise<{ container: Container; warnings: string[] }> {
+    const id = this.records.resolve(ref).id;
+    const done = await this.lock(id, 'update', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      const hostConfig = mergeResourceUpdate(c.hostConfig, update);
+      let warnings: string[] = [];
+      const resources = cgroupUpdate(hostConfig, update);
+      if (c.state === 'running' && Object.keys(resources).length > 0)
+        warnings = await updateContainer(this.runtime.store, c.id, resources);
+      this.records.updateHostConfig(c.id, hostConfig);
+      this.emitContainer(c, 'update');
+      return { container: { ...c, hostConfig }, warnings };
+    });
+    return done ?? this.gone(ref);
+  }
+
+  // ---- cp (../cp/) ----------------------------------------------------------------------------
+
+  /** `docker cp CONTAINER:SRC DEST|-`: to a host path, or a tar stream. */
+  async copyFromContainer(
+    ref: string,
+    srcPath: string,
+    dest: { stream: Writable } | { path: string },
+    options: CopyOptions = {},
+  ): Promise<number> {
+    return this.withContainerTree(ref, (side) => copyOut(side, srcPath, dest, options));
+  }
+
+  /** `docker cp SRC|- CONTAINER:DEST`: from a host path, or a tar stream. */
+  async copyToContainer(
+    ref: string,
+    src: { stream: Readable } | { path: string },
+    dstPath: string,
+    options: CopyOptions = {},
+  ): Promise<number> {
+    return this.withContainerTree(ref, (side) => copyIn(side, src, dstPath, options));
+  }
+
+  /**
+   * The container's tree under its lease (no start or removal meanwhile): a running one's root, or a
+   * stopped one's snapshot mounted for the copy and unmounted after.
+   */
+  private async withContainerTree(
+    ref: string,
+    fn: (side: ContainerSide) => Promise<number>,
+  ): Promise<number> {
+    const id = this.records.resolve(ref).id;
+    const rootfs = containerRootfs(this.paths, id);
+    const done = await this.lock(id, 'cp', async () => {
+      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      const common = { ref, mounts: c.mounts, readonlyRootfs: c.hostConfig.ReadonlyRootfs === true };
+      if (c.state === 'running')
+        return withContainerSide({ ...common, pid: c.pid, pidStartTime: c.pidStartTime }, fn);
+      const mountedHere = mountCount(rootfs) === 0;
+      if (mountedHere) await mountRootfs(await this.snapshotter().mounts(id), rootfs);
+      try {
+        return await withContainerSide({ ...common, rootfs }, fn);
+      } finally {
+        if (mountedHere) await unmountRootfs(rootfs);
+      }
+    });
+    return done ?? this.gone(ref);
+  }
 }
 
 /** A RestartPolicy name that asks for restarts. */
@@ -810,6 +989,18 @@ function hasPolicy(name: string | undefined): boolean {
 /** A signal's number (Docker's kill event carries it as a decimal string). */
 function signalNumber(signal: NodeJS.Signals | number): number {
   return typeof signal === 'number' ? signal : (osConstants.signals[signal] ?? 0);
+}
+
+/** SIGKILL or the container's stop signal: what dockerd resumes a paused container for. */
+function isStopSignal(c: Container, signal: NodeJS.Signals | number): boolean {
+  const n = (s: NodeJS.Signals | number) => (typeof s === 'number' ? s : osConstants.signals[s]);
+  let stop: NodeJS.Signals | number = 'SIGTERM';
+  try {
+    stop = parseSignal(c.config.StopSignal ?? 'SIGTERM');
+  } catch {
+    // An unknown StopSignal was refused at create; SIGTERM is what stop sends then.
+  }
+  return n(signal) === 9 || n(signal) === n(stop);
 }
 
 function applyExit(c: Container, exit: ExitRecord | undefined): void {

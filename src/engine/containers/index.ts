@@ -9,6 +9,8 @@ export {
 } from './engine.ts';
 export * from './inspect.ts';
 export * from './list.ts';
+// docker pause/unpause/top/update (the Engine's methods) and what they answer.
+export { parsePsOutput, type TopResult } from './pause.ts';
 export type { Container, ContainerState } from './records.ts';
 export {
   hasRestartPolicy,
@@ -19,4 +21,5 @@ export {
   restartAtBoot,
   validateRestartPolicy,
 } from './restart-policy.ts';
+export { cgroupUpdate, mergeResourceUpdate, type ResourceUpdate } from './update.ts';
 export { containersByImage } from './usage.ts';

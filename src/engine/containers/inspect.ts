@@ -3,8 +3,19 @@
  * pieces of `docker ps` that the daemon computes (State, Status, Command). Pure mappings from the
  * record plus the paths the engine knows, so the CLI and the later API print the same thing.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
+import type { HealthState } from '../health/state.ts';
+import type {
+  Attachment,
+  ContainerNetworkState,
+  EndpointConfig,
+  EndpointsConfig,
+} from '../networks/index.ts';
+import { DEFAULT_NETWORK_NAME } from '../spec/index.ts';
 import type { Container } from './records.ts';
 import { isRestarting } from './restart-policy.ts';
 
@@ -13,7 +24,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Docker's State.Status: created | running | paused | restarting | removing | exited | dead. */
 export function dockerStateString(c: Container): string {
-  if (c.state === 'running') return 'running';
+  if (c.state === 'running') return c.paused ? 'paused' : 'running';
   if (isRestarting(c)) return 'restarting';
   if (c.state === 'removing') return 'removing';
   return c.startedAt === undefined ? 'created' : 'exited';
@@ -24,7 +35,7 @@ const since = (iso: string | undefined, now: number) =>
 
 /** Docker's State.String(), the STATUS column: "Up 5 seconds", "Exited (0) 3 minutes ago", "Created". */
 export function statusText(c: Container, now = Date.now()): string {
-  if (c.state === 'running') return `Up ${since(c.startedAt, now)}`;
+  if (c.state === 'running') return `Up ${since(c.startedAt, now)}${c.paused ? ' (Paused)' : ''}`;
   if (c.state === 'removing') return 'Removal In Progress';
   if (isRestarting(c)) return `Restarting (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
   if (c.startedAt === undefined) return 'Created';
@@ -47,6 +58,7 @@ export function commandLine(c: Container): string {
 /** What Docker calls the network a container is on: its NetworkMode (none, host, …). */
 export function networkName(c: Container): string {
   const mode = c.hostConfig.NetworkMode;
+  if (mode === 'bridge') return DEFAULT_NETWORK_NAME;
   return !mode || mode === 'default' ? 'none' : mode;
 }
 
@@ -185,44 +197,86 @@ function fullHostConfig(c: Container): Record<string, unknown> {
   return out;
 }
 
-/** Docker's NetworkSettings for the none and host modes: no addresses, one network entry. */
-function networkSettings(c: Container): Record<string, unknown> {
-  const endpoint = {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    MacAddress: '',
-    DriverOpts: null,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
+/**
+ * Docker's NetworkSettings: for none and host one network entry without addresses; on CNI networks
+ * what each attachment recorded (network.json beside the bundle) while it runs, the networks it is to
+ * be on (networks.json) when it does not, and the published ports. The top-level address fields are
+ * filled for the default network only, as docker's.
+ */
+function networkSettings(c: Container, dir: string): Record<string, unknown> {
+  const state = readJsonFile<ContainerNetworkState>(path.join(dir, 'network.json'));
+  const desired = readJsonFile<EndpointsConfig>(path.join(dir, 'networks.json'));
+  const networks: Record<string, unknown> = {};
+  for (const a of state?.attachments ?? []) networks[a.network] = endpointJson(c, a, desired?.[a.network]);
+  for (const name of Object.keys(desired ?? {}))
+    networks[name] ??= endpointJson(c, undefined, desired?.[name]);
+  if (Object.keys(networks).length === 0) networks[networkName(c)] = endpointJson(c, undefined, undefined);
+  const primary = state?.attachments[0];
+  const top =
+    primary?.network === DEFAULT_NETWORK_NAME
+      ? (networks[primary.network] as Record<string, unknown>)
+      : undefined;
+  const ports: Record<string, unknown> = {};
+  for (const key of Object.keys(c.config.ExposedPorts ?? {})) ports[key] = null;
+  Object.assign(ports, primary?.ports ?? {});
   return {
     Bridge: '',
     SandboxID: '',
-    SandboxKey: '',
-    Ports: {},
+    SandboxKey: state?.netns ?? '',
+    Ports: ports,
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
+    EndpointID: top?.EndpointID ?? '',
+    Gateway: top?.Gateway ?? '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
+    IPAddress: top?.IPAddress ?? '',
+    IPPrefixLen: top?.IPPrefixLen ?? 0,
     IPv6Gateway: '',
-    MacAddress: '',
-    Networks: { [networkName(c)]: endpoint },
+    MacAddress: top?.MacAddress ?? '',
+    Networks: networks,
   };
+}
+
+function endpointJson(
+  c: Container,
+  a: Attachment | undefined,
+  cfg: EndpointConfig | undefined,
+): Record<string, unknown> {
+  const e = a?.endpoint;
+  const ip = cfg?.IPAMConfig?.IPv4Address;
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null,
+    Links: null,
+    Aliases: cfg?.Aliases?.length ? cfg.Aliases : null,
+    MacAddress: e?.macAddress ?? '',
+    DriverOpts: null,
+    NetworkID: a?.networkId ?? '',
+    EndpointID: a ? endpointId(a.networkId, c.id) : '',
+    Gateway: e?.gateway ?? '',
+    IPAddress: e?.ipAddress ?? '',
+    IPPrefixLen: e?.prefixLen ?? 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: a && a.network !== DEFAULT_NETWORK_NAME ? [c.name, c.id.slice(0, 12), ...a.aliases] : null,
+  };
+}
+
+/** A stable id for a container's endpoint on a network (docker's is random; nothing keys on it). */
+function endpointId(networkId: string, containerId: string): string {
+  return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
+}
+
+function readJsonFile<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface InspectPaths {
@@ -236,6 +290,8 @@ export interface InspectExtras {
   graphDriver: GraphDriver;
   /** With `inspect -s`: the writable layer's size and the whole rootfs's. */
   size?: { rw: number; rootFs: number };
+  /** State.Health (containers with a health check that have started). */
+  health?: HealthState;
 }
 
 /** Docker's ContainerJSON, field order as Docker's. */
@@ -253,7 +309,7 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     State: {
       Status: dockerStateString(c),
       Running: running || restarting,
-      Paused: false,
+      Paused: running && c.paused === true,
       Restarting: restarting,
       OOMKilled: c.oomKilled,
       Dead: false,
@@ -262,6 +318,7 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
       Error: c.error ?? '',
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(extras.health ? { Health: extras.health } : {}),
     },
     Image: c.imageId,
     ResolvConfPath: `${extras.paths.dir}/resolv.conf`,
@@ -281,6 +338,6 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     ...(extras.size ? { SizeRw: extras.size.rw, SizeRootFs: extras.size.rootFs } : {}),
     Mounts: mountPoints(c),
     Config: fullConfig(c),
-    NetworkSettings: networkSettings(c),
+    NetworkSettings: networkSettings(c, extras.paths.dir),
   };
 }

@@ -25,8 +25,11 @@ export interface FilterLookups {
   imageIds(ref: string): string[];
   /** A container by name or id (the `before` / `since` filters). */
   container(ref: string): Container;
+  /** Its health status: starting, healthy, unhealthy or none (the `health` filter). */
+  health?(c: Container): string;
 }
 
+const HEALTH_STATES = ['starting', 'healthy', 'unhealthy', 'none'];
 const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const KEYS = new Set([
   'id',
@@ -106,7 +109,9 @@ export function buildFilter(values: readonly string[], lookups: FilterLookups): 
     c.mounts.some((m) => m.name === v || m.source === v || m.destination === v.replace(/(.)\/+$/, '$1')),
   );
   any('network', (v, c) => (c.hostConfig.NetworkMode || 'none') === v);
-  any('health', (v) => v === 'none');
+  for (const h of args.get('health') ?? [])
+    if (!HEALTH_STATES.includes(h)) throw invalidArgument(`Unrecognised filter value for health: ${h}`);
+  any('health', (v, c) => v === (lookups.health?.(c) ?? 'none'));
   any('is-task', (v) => v === 'false');
   return (c) => preds.every((p) => p(c));
 }

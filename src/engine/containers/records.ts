@@ -36,6 +36,8 @@ export interface Container {
   mounts: ResolvedMount[];
   /** The last start's failure (Docker's State.Error). */
   error?: string;
+  /** Frozen (docker pause): read from the freezer by the reading side (describe.ts), never stored. */
+  paused?: boolean;
   /** Docker's HasBeenManuallyStopped / ExitOnNext: 0, 1 or 2 (see ./restart-policy.ts). */
   manualStop?: number;
   /** The process waiting out the restart back-off ("pid:starttime"), or 'due' (nobody waits yet). */
@@ -281,6 +283,11 @@ export class ContainerRecords {
     this.db
       .prepare('UPDATE containers SET lock_owner = NULL, lock_op = NULL WHERE id = ? AND lock_owner = ?')
       .run(id, owner);
+  }
+
+  /** Replaces the container's HostConfig (docker update's new resources). */
+  updateHostConfig(id: string, hostConfig: HostConfig): void {
+    this.db.prepare('UPDATE containers SET host_config = ? WHERE id = ?').run(JSON.stringify(hostConfig), id);
   }
 }
 

@@ -8,10 +8,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument, writeFileAtomic } from '../../common/index.ts';
 import { prepareRootfs } from '../../image/index.ts';
-import { CREATE_CWD_ANNOTATION } from '../../runtime/index.ts';
+import { CREATE_CWD_ANNOTATION, type MonitorTimer } from '../../runtime/index.ts';
 import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
+import { probeOf, probeSchedule, validateHealthcheck } from '../health/probe.ts';
 import { resolveMounts } from '../mounts.ts';
+import { checkNetworkExists, connectContainer, saveDesiredNetworks } from '../networks/index.ts';
 import {
   buildSpec,
   logOptions,
@@ -48,7 +50,9 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
   // Refused at create, as dockerd does, rather than at the first start.
   validateContainerConfig(config);
   validateHostConfig(request.hostConfig);
+  validateHealthcheck(config.Healthcheck);
   logOptions(request.hostConfig.LogConfig);
+  await checkNetworkExists(engine.paths, request.hostConfig);
   return {
     imageId: image.id,
     config,
@@ -57,6 +61,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       await prepareRootfs(store, image.id, c.id, { snapshotter: engine.snapshotter() });
       c.mounts = await resolveMounts(engine.volumes, c.hostConfig, config.Volumes, c.id);
+      await saveDesiredNetworks(engine.paths, c, request.networking?.EndpointsConfig);
       await writeEtcFiles(dir, c);
     },
   };
@@ -77,6 +82,7 @@ export async function startContainerProcess(
 ): Promise<void> {
   const p = engine.paths_(c);
   const rootfs = await prepareStartRootfs(engine, c, p.rootfs);
+  const netns = await connectContainer(engine.paths, c, () => engine.records.list());
   const spec = buildSpec({
     id: c.id,
     config: c.config,
@@ -89,6 +95,7 @@ export async function startContainerProcess(
       resolvConf: path.join(p.dir, 'resolv.conf'),
     },
     user: rootfs.user,
+    ...(netns ? { netns } : {}),
   });
   // The shim mounts the rootfs: a missing WorkingDir is made by the container's init (PLAN.md mkdir-cwd).
   if (rootfs.shimMounts) spec.annotations = { ...spec.annotations, [CREATE_CWD_ANNOTATION]: 'true' };
@@ -105,6 +112,7 @@ export async function startContainerProcess(
       oomFile: 'auto',
       exitCommand,
       ...(rootfs.shimMounts ? { unmount: p.rootfs } : {}),
+      ...healthTimer(engine, c),
     },
     ...(rootfs.shimMounts ? { rootfsMounts: rootfs.shimMounts } : {}),
   };
@@ -132,4 +140,11 @@ function monitorLog(
   const log = logOptions(c.hostConfig.LogConfig);
   if (log.driver === 'none') return {};
   return { logFile: file, ...(log.maxSize ? { logMaxSize: log.maxSize } : {}), logMaxFiles: log.maxFiles };
+}
+
+/** The monitor's timer that runs the container's health checks (none without a probe). */
+function healthTimer(engine: Engine, c: Container): { timer?: MonitorTimer } {
+  const probe = probeOf(c.config);
+  if (!probe) return {};
+  return { timer: { ...probeSchedule(probe), command: engine.healthCheckCommand(c.id) } };
 }

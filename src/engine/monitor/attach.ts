@@ -4,6 +4,7 @@
  * connection on (HELLO marks that point: start the container after connect() resolved to miss nothing).
  */
 import { EventEmitter } from 'node:events';
+import { closeSync, constants, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -49,13 +50,22 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
   /** Connects to DIR/attach; resolves once the monitor said HELLO. */
   static connect(dir: string): Promise<AttachClient> {
     const where = path.join(dir, 'attach');
+    let target: ReturnType<typeof socketAddress>;
+    try {
+      target = socketAddress(dir, where);
+    } catch (err) {
+      return Promise.reject(syscallError('connect', where, err));
+    }
+    const { address, release } = target;
     return new Promise((resolve, reject) => {
       // Half-open: the monitor ends its side after EXIT, and a client that claimed the cleanup must
       // keep its own side open until cleanupDone() (its EOF would mean "run the exit command").
-      const socket = net.createConnection({ path: where, allowHalfOpen: true });
+      const socket = net.createConnection({ path: address, allowHalfOpen: true });
+      socket.once('connect', release);
       const client = new AttachClient(socket, where);
       let hello = false;
       socket.once('error', (err) => {
+        release();
         if (!hello) reject(syscallError('connect', where, err));
       });
       socket.on('data', (chunk: Buffer) => {
@@ -171,4 +181,19 @@ export class AttachClient extends EventEmitter<AttachClientEvents> {
     if (this.socket.closed) return Promise.resolve();
     return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
+}
+
+/** A unix socket path holds 107 bytes: a longer one is reached through an fd of its directory. */
+const SUN_PATH_MAX = 107;
+
+function socketAddress(dir: string, where: string): { address: string; release: () => void } {
+  if (Buffer.byteLength(where) <= SUN_PATH_MAX) return { address: where, release: () => {} };
+  let fd: number | undefined = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  return {
+    address: `/proc/self/fd/${fd}/attach`,
+    release: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }

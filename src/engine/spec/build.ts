@@ -50,20 +50,41 @@ export interface BuildSpecInput {
   /** Host paths of the container's generated files (files.ts writes their content). */
   readonly files: { readonly hostname: string; readonly hosts: string; readonly resolvConf: string };
   readonly user: ResolvedUser;
+  /** The pinned network namespace of a container on a CNI network. */
+  readonly netns?: string;
   readonly host?: SpecHost;
 }
 
-/** 'none' or 'host': the network modes skiff runs until bridge networks land. */
-export function networkModeOf(hostConfig: HostConfig): 'none' | 'host' {
+/**
+ * The kind of network a container has: a namespace of its own with only loopback (`none`, and the
+ * default until the default network is switched on), the host's (`host`), or a CNI network's
+ * (`bridge`: the network's name is networkNameOf()).
+ */
+export type NetworkKind = 'none' | 'host' | 'bridge' | 'container';
+
+export function networkModeOf(hostConfig: HostConfig): NetworkKind {
   const mode = hostConfig.NetworkMode ?? '';
-  // Docker's default network is bridge; skiff has none yet, so the default is a network namespace
-  // of its own with only loopback, as --network none.
   if (mode === '' || mode === 'default' || mode === 'none') return 'none';
   if (mode === 'host') return 'host';
-  throw notImplemented(
-    `network mode "${mode}" is not supported: skiff has no bridge or user-defined networks yet (use --network none or --network host)`,
-  );
+  if (mode.startsWith('container:')) {
+    if (mode.length === 'container:'.length)
+      throw invalidArgument(
+        'network mode "container:" needs a container name or id: --network container:NAME',
+      );
+    return 'container';
+  }
+  return 'bridge';
 }
+
+/** The CNI network a `bridge`-kind container joins: docker's `bridge` is skiff's default network. */
+export function networkNameOf(hostConfig: HostConfig): string | undefined {
+  if (networkModeOf(hostConfig) !== 'bridge') return undefined;
+  const mode = hostConfig.NetworkMode!;
+  return mode === 'bridge' ? DEFAULT_NETWORK_NAME : mode;
+}
+
+/** The default network's name (network/networks.ts DEFAULT_NETWORK). */
+export const DEFAULT_NETWORK_NAME = 'skiff';
 
 /** Config.Hostname when the user gave none: the id's first 12 digits, or the host's on its network. */
 export function defaultHostname(id: string, hostConfig: HostConfig): string {
@@ -242,7 +263,7 @@ export function isNamespacedSysctl(key: string): boolean {
 }
 
 /** linux.sysctl; on the host's network the net.* ones would change the host's and are refused. */
-function sysctls(hc: HostConfig, mode: 'none' | 'host'): Record<string, string> | undefined {
+function sysctls(hc: HostConfig, mode: NetworkKind): Record<string, string> | undefined {
   const entries = Object.entries(hc.Sysctls ?? {});
   if (entries.length === 0) return undefined;
   for (const [key] of entries) {
@@ -250,6 +271,8 @@ function sysctls(hc: HostConfig, mode: 'none' | 'host'): Record<string, string> 
       throw invalidArgument(`sysctl "${key}" is not in a separate kernel namespace`);
     if (mode === 'host' && key.startsWith('net.'))
       throw invalidArgument(`sysctl "${key}" not allowed in host network namespace`);
+    if (mode === 'container' && key.startsWith('net.'))
+      throw invalidArgument(`sysctl "${key}" not allowed: the network namespace is another container's`);
   }
   return Object.fromEntries(entries);
 }
@@ -273,7 +296,7 @@ export function validateContainerConfig(config: ContainerConfig): void {
  * the host's network. PidMode, IpcMode, UTSMode "host" and CgroupnsMode "host" share the host's, as
  * Docker; joining another container's ("container:<id>") is not supported yet.
  */
-function namespacesOf(hc: HostConfig, mode: 'none' | 'host'): Namespace[] {
+function namespacesOf(hc: HostConfig, mode: NetworkKind, netns: string | undefined): Namespace[] {
   const share = (field: string, value: string | undefined): boolean => {
     if (!value || value === 'private' || value === 'shareable') return false;
     if (value === 'host') return true;
@@ -286,6 +309,13 @@ function namespacesOf(hc: HostConfig, mode: 'none' | 'host'): Namespace[] {
   namespaces.push({ type: 'mount' });
   if (!share('CgroupnsMode', hc.CgroupnsMode)) namespaces.push({ type: 'cgroup' });
   if (mode === 'none') namespaces.push({ type: 'network' });
+  if (mode === 'bridge' || mode === 'container') {
+    // Made and configured by CNI before the container (DESIGN.md, "Process model"), or another
+    // container's (--network container:X): joined by path.
+    if (!netns)
+      throw invalidArgument(`network ${hc.NetworkMode}: the container's network namespace was not prepared`);
+    namespaces.push({ type: 'network', path: netns });
+  }
   return namespaces;
 }
 
@@ -346,7 +376,7 @@ export function buildSpec(input: BuildSpecInput): Spec {
     }
   }
 
-  const namespaces = namespacesOf(hc, mode);
+  const namespaces = namespacesOf(hc, mode, input.netns);
   const utsHost = !namespaces.some((n) => n.type === 'uts');
 
   const seccomp = seccompOf(security.seccomp, privileged, caps, host);

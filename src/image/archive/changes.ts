@@ -1,4 +1,4 @@
-import { invalidArgument } from '../../common/index.ts';
+import { invalidArgument, parseGoDuration } from '../../common/index.ts';
 
 /** The `config` part of an image config that `docker import --change` can set. */
 export interface ContainerConfig {
@@ -9,9 +9,18 @@ export interface ContainerConfig {
   User?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
   Labels?: Record<string, string>;
+  /** Docker's HealthConfig: Test, and durations in nanoseconds. */
+  Healthcheck?: {
+    Test: string[];
+    Interval?: number;
+    Timeout?: number;
+    StartPeriod?: number;
+    StartInterval?: number;
+    Retries?: number;
+  };
 }
 
-const SUPPORTED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'USER', 'WORKDIR'];
+const SUPPORTED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'HEALTHCHECK', 'LABEL', 'USER', 'WORKDIR'];
 
 /**
  * Applies Dockerfile-like instructions (`docker import --change`) to a container config: CMD and
@@ -56,6 +65,9 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
       case 'USER':
         if (args === '' || /\s/.test(args)) throw invalidArgument(`${what}: USER takes one user[:group]`);
         config.User = args;
+        break;
+      case 'HEALTHCHECK':
+        config.Healthcheck = healthcheck(args, what);
         break;
       case 'WORKDIR':
         if (!args.startsWith('/')) throw invalidArgument(`${what}: WORKDIR must be an absolute path`);
@@ -104,4 +116,49 @@ function keyValues(args: string, what: string): [string, string][] {
   }
   if (end !== args.length) throw invalidArgument(`${what}: cannot parse \`${args.slice(end)}\` as key=value`);
   return out;
+}
+
+const HEALTH_OPTIONS: Record<string, 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval'> = {
+  interval: 'Interval',
+  timeout: 'Timeout',
+  'start-period': 'StartPeriod',
+  'start-interval': 'StartInterval',
+};
+
+/**
+ * The Dockerfile's `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D]
+ * [--retries=N] CMD command` (shell form: CMD-SHELL; exec form: CMD) or `HEALTHCHECK NONE`.
+ */
+function healthcheck(args: string, what: string): NonNullable<ContainerConfig['Healthcheck']> {
+  let rest = args;
+  const options: Omit<NonNullable<ContainerConfig['Healthcheck']>, 'Test'> = {};
+  for (let m = /^--([a-z-]+)=(\S*)\s+/.exec(rest); m; m = /^--([a-z-]+)=(\S*)\s+/.exec(rest)) {
+    const [, name = '', value = ''] = m;
+    if (name === 'retries') {
+      if (!/^\d+$/.test(value)) throw invalidArgument(`${what}: --retries takes a number, not \`${value}\``);
+      options.Retries = Number(value);
+    } else if (HEALTH_OPTIONS[name]) {
+      let ns: number;
+      try {
+        ns = parseGoDuration(value);
+      } catch (err) {
+        throw invalidArgument(`${what}: --${name}: ${(err as Error).message}`);
+      }
+      if (ns !== 0 && ns < 1e6) throw invalidArgument(`${what}: --${name} cannot be less than 1ms`);
+      options[HEALTH_OPTIONS[name]] = ns;
+    } else throw invalidArgument(`${what}: unknown HEALTHCHECK option --${name}`);
+    rest = rest.slice(m[0].length);
+  }
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest);
+  const type = m?.[1]?.toUpperCase();
+  if (type === 'NONE') {
+    if (m![2] !== '' || Object.keys(options).length > 0)
+      throw invalidArgument(`${what}: HEALTHCHECK NONE takes no arguments or options`);
+    return { Test: ['NONE'] };
+  }
+  if (type !== 'CMD') throw invalidArgument(`${what}: HEALTHCHECK takes CMD or NONE`);
+  const command = execOrShell(m![2]!, what);
+  const shell =
+    command.length === 3 && command[0] === '/bin/sh' && command[1] === '-c' && !m![2]!.startsWith('[');
+  return { Test: shell ? ['CMD-SHELL', command[2]!] : ['CMD', ...command], ...options };
 }

@@ -3,7 +3,8 @@
  *
  *   <root>/oci-layout            {"imageLayoutVersion": "1.0.0"}
  *   <root>/blobs/<alg>/<hex>     one file per blob, read-only, named by its digest
- *   <root>/ingest/               temporary files of writes in progress (same file system as blobs/)
+ *   <root>/ingest/               temporary files of writes in progress (same file system as blobs/),
+ *                                and partial downloads kept for a resume (resumable.ts)
  *
  * Writes go through an ingest, as containerd's: the bytes are written to a private temporary file,
  * hashed and counted on the way, fsynced, checked against the expected size and digest, and only then
@@ -11,7 +12,7 @@
  * process or several processes) race on one blob, the first complete, verified copy wins and the
  * others drop theirs: a reader never sees a partial or unverified blob under a digest.
  */
-import { link, mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -23,6 +24,8 @@ import {
   syscallError,
 } from '../../common/index.ts';
 import { type Digest, type DigestAlgorithm, isDigest, newHash, parseDigest } from '../digest.ts';
+import { commitFile } from './commit.ts';
+import { openResumable, type ResumableIngest, type ResumableOptions } from './resumable.ts';
 
 export interface BlobInfo {
   readonly digest: Digest;
@@ -88,11 +91,19 @@ export class ContentStore {
     const tmp = path.join(this.ingestDir(), `${process.pid}-${++ingestCounter}-${Date.now()}`);
     try {
       const size = await writeVerified(tmp, source, algorithm, options);
-      await commit(tmp, target);
+      await commitFile(tmp, target);
       return { digest: options.digest, size };
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /**
+   * An ingest that keeps its bytes when its source fails, so a download can go on from where it was
+   * cut (by this process, or the next after this one died): see resumable.ts.
+   */
+  async openResumable(options: ResumableOptions): Promise<ResumableIngest> {
+    return openResumable(this.root, options);
   }
 
   /** Writes bytes held in memory (manifests, configs). */
@@ -155,7 +166,10 @@ export class ContentStore {
     }
   }
 
-  /** Removes temporary files of ingests not written to for olderThanMs (writers that died). */
+  /**
+   * Removes temporary files of ingests not written to for olderThanMs (writers that died), and
+   * partial downloads nobody resumed within that time.
+   */
   async pruneIngests(olderThanMs: number): Promise<string[]> {
     const removed: string[] = [];
     for (const name of await readdirOrEmpty(this.ingestDir())) {
@@ -226,22 +240,6 @@ async function writeVerified(
   if (actual !== options.digest)
     throw invalidArgument(`blob ${options.digest}: content has digest ${actual}`);
   return total;
-}
-
-/** Makes the verified temp visible under its digest unless a copy already is; fsyncs the directory. */
-async function commit(tmp: string, target: string): Promise<void> {
-  try {
-    await link(tmp, target);
-  } catch (err) {
-    if (hasErrno(err, 'EEXIST')) return; // an earlier verified copy wins
-    throw syscallError('link', target, err);
-  }
-  const dir = await open(path.dirname(target), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 function blobError(operation: string, digest: Digest, file: string, err: unknown) {

@@ -1,7 +1,21 @@
 /** image/registry: pulling from and pushing to OCI Distribution registries; login. */
-export { parseChallenge, RegistryClient, RegistryError } from './client.ts';
-export { type Credentials, credentialsFor, dockerConfigPath } from './credentials.ts';
-export { type Endpoint, endpointFor, isLoopback } from './endpoint.ts';
+export { mergeScopes, parseChallenge, RegistryClient, RegistryError } from './client.ts';
+export {
+  DEFAULT_CERTS_DIRS,
+  DEFAULT_REGISTRIES_CONFIG,
+  parseRegistriesConfig,
+  type RegistriesConfig,
+  registriesConfig,
+  registriesConfigPath,
+} from './config.ts';
+export {
+  type Credentials,
+  credentialHelperFor,
+  credentialsFor,
+  dockerConfigPath,
+  readDockerConfig,
+} from './credentials.ts';
+export { type Endpoint, endpointFor, isLoopback, mirrorsFor } from './endpoint.ts';
 export {
   authKey,
   checkLogin,
@@ -25,3 +39,16 @@ export {
   pushImage,
   pushSummaryLine,
 } from './push.ts';
+export {
+  backoffMs,
+  isTransientNetworkError,
+  parseRetryAfter,
+  Retrier,
+  type RetryPolicy,
+  retryableStatus,
+  retryPolicy,
+} from './retry.ts';
+export { fromFirstSource } from './sources.ts';
+export { type ListTagsOptions, listTags, listTagsAt, nextPage } from './tags.ts';
+export { certsFilesFor, dispatcherFor } from './transport.ts';
+export { chunkSettings } from './upload.ts';

@@ -3,18 +3,27 @@
  * request for Bearer), then written to the `auths` of the docker config file as docker writes them
  * (base64 `user:password` under the server's key; docker.io under its legacy index URL), keeping
  * every other key of the file. The file is created 0600 and replaced atomically (rename).
- * Credential helpers (`credsStore`, `credHelpers`) are refused: skiff does not run them yet.
+ * When a credential helper answers for the registry (`credHelpers`, `credsStore`), the secret goes to
+ * it (`store` / `erase`) and `auths` keeps only an empty entry naming the server, as docker does.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hasErrno, invalidArgument, SkiffError, syscallError } from '../../common/index.ts';
+import { invalidArgument, SkiffError, syscallError } from '../../common/index.ts';
 import { DEFAULT_DOMAIN } from '../reference.ts';
 import { RegistryClient, RegistryError } from './client.ts';
-import { type Credentials, dockerConfigPath } from './credentials.ts';
+import { helperErase, helperStore } from './cred-helper.ts';
+import {
+  authKey,
+  type Credentials,
+  credentialHelperFor,
+  type DockerConfig,
+  dockerConfigPath,
+  readDockerConfig,
+} from './credentials.ts';
 import { endpointFor } from './endpoint.ts';
 
-export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
+export { authKey, DOCKER_HUB_KEY } from './credentials.ts';
 
 /** The registry domain a login SERVER argument names: `https://host:5000/v2/` → `host:5000`. */
 export function loginDomain(server: string | undefined): string {
@@ -22,11 +31,6 @@ export function loginDomain(server: string | undefined): string {
   const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
   if (!host) throw invalidArgument(`invalid registry address "${server}"`);
   return ['index.docker.io', 'registry-1.docker.io', 'docker.io'].includes(host) ? DEFAULT_DOMAIN : host;
-}
-
-/** The `auths` key docker writes for a domain. */
-export function authKey(domain: string): string {
-  return domain === DEFAULT_DOMAIN ? DOCKER_HUB_KEY : domain;
 }
 
 /** GET /v2/ with the credentials: resolves when the registry accepts them. */
@@ -51,38 +55,8 @@ export async function checkLogin(domain: string, credentials: Credentials): Prom
   }
 }
 
-type Config = Record<string, unknown> & { auths?: Record<string, unknown> };
-
-async function readConfig(file: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if (hasErrno(err, 'ENOENT')) return {};
-    throw syscallError('read', file, err);
-  }
-  try {
-    const config = JSON.parse(text) as unknown;
-    if (typeof config !== 'object' || config === null || Array.isArray(config))
-      throw new Error('not an object');
-    return config as Config;
-  } catch (err) {
-    throw invalidArgument(`${file}: not valid JSON: ${(err as Error).message}`, err);
-  }
-}
-
-/** Refuses a config whose credentials for domain live in a helper skiff cannot run. */
-function refuseHelpers(config: Config, domain: string, file: string): void {
-  const helpers = config.credHelpers as Record<string, unknown> | undefined;
-  if (config.credsStore || helpers?.[authKey(domain)] || helpers?.[domain])
-    throw new SkiffError(
-      'FailedPrecondition',
-      `${file}: credential helpers are not supported yet (credsStore / credHelpers)`,
-    );
-}
-
 /** Writes file as a whole: a temporary file beside it (0600), then rename over it. */
-async function writeConfig(file: string, config: Config): Promise<void> {
+async function writeConfig(file: string, config: DockerConfig): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
@@ -94,25 +68,36 @@ async function writeConfig(file: string, config: Config): Promise<void> {
   }
 }
 
-/** Records credentials for domain in the docker config file. */
+/** Records credentials for domain: in its credential helper if it has one, else in `auths`. */
 export async function saveLogin(
   domain: string,
   credentials: Credentials,
   file = dockerConfigPath(),
 ): Promise<void> {
-  const config = await readConfig(file);
-  refuseHelpers(config, domain, file);
-  const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-  config.auths = { ...(config.auths ?? {}), [authKey(domain)]: { auth } };
+  const config = await readDockerConfig(file);
+  const helper = credentialHelperFor(config, domain, file);
+  const key = authKey(domain);
+  if (helper) {
+    await helperStore(helper, {
+      serverURL: key,
+      username: credentials.username,
+      secret: credentials.password,
+    });
+    config.auths = { ...(config.auths ?? {}), [key]: {} };
+  } else {
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    config.auths = { ...(config.auths ?? {}), [key]: { auth } };
+  }
   await writeConfig(file, config);
 }
 
-/** Removes domain's entry; false when there was none. */
+/** Removes domain's entry (from its credential helper too); false when there was none. */
 export async function removeLogin(domain: string, file = dockerConfigPath()): Promise<boolean> {
-  const config = await readConfig(file);
-  refuseHelpers(config, domain, file);
+  const config = await readDockerConfig(file);
+  const helper = credentialHelperFor(config, domain, file);
   const key = authKey(domain);
-  if (!config.auths || !(key in config.auths)) return false;
+  const erased = helper ? await helperErase(helper, key) : false;
+  if (!config.auths || !(key in config.auths)) return erased;
   delete config.auths[key];
   await writeConfig(file, config);
   return true;

@@ -25,9 +25,9 @@ import {
   parseManifest,
   selectManifest,
 } from '../store/index.ts';
-import { RegistryClient, RegistryError } from './client.ts';
-import { credentialsFor } from './credentials.ts';
-import { endpointFor } from './endpoint.ts';
+import { type RegistryClient, RegistryError } from './client.ts';
+import { downloadBlob } from './download.ts';
+import { fromFirstSource } from './sources.ts';
 
 /** One status line as docker's daemon reports it: `{id, status}` (id: a layer's short digest). */
 export interface PullStatus {
@@ -75,15 +75,12 @@ export async function pullImage(
 ): Promise<PullResult> {
   const ref = parseDockerRef(input);
   const status = options.onStatus ?? (() => {});
-  const endpoint = endpointFor(ref.domain);
-  const client = new RegistryClient(
-    endpoint,
-    ref.path,
-    await credentialsFor(ref.domain, options.dockerConfig),
-  );
   status({ id: ref.digest ?? ref.tag, status: `Pulling from ${ref.path}` });
 
-  const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!);
+  // The configured mirrors first, then the registry: the first with the manifest serves the pull.
+  const { client, value: top } = await fromFirstSource(ref, options.dockerConfig, (c) =>
+    fetchManifest(c, ref, ref.digest ?? ref.tag!),
+  );
   const parsed = parseManifest(top.bytes, top.digest, top.mediaType);
   const manifests = [top];
   let manifest: ImageManifest;
@@ -197,18 +194,15 @@ async function readLimited(response: Response, limit: number, what: string): Pro
   return Buffer.concat(chunks);
 }
 
-/** GET blobs/<digest> into the content store (verified by its ingest), unless it is there already. */
+/**
+ * GET blobs/<digest> into the content store (verified by its ingest), unless it is there already;
+ * resumed with Range requests when the connection breaks (download.ts).
+ */
 async function fetchBlob(client: RegistryClient, store: ImageStore, blob: Descriptor): Promise<void> {
   if (await store.content.exists(blob.digest)) return;
-  const response = await client.get(`blobs/${blob.digest}`);
-  if (!response.body) throw invalidArgument(`blob ${blob.digest}: the registry sent no body`);
   try {
-    await store.content.ingest(response.body as AsyncIterable<Uint8Array>, {
-      digest: blob.digest,
-      size: blob.size,
-    });
+    await downloadBlob(client, store, blob);
   } catch (err) {
-    await response.body.cancel().catch(() => {});
     if (err instanceof SkiffError && err.kind === 'InvalidArgument')
       throw invalidArgument(
         `filesystem layer verification failed for digest ${blob.digest}: ${err.message}`,

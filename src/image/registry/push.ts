@@ -1,12 +1,12 @@
 /**
  * `push`: uploads a local image's config and layer blobs to the registry of its name, skipping each
- * blob the repository already has (HEAD first, as docker does), each other one in one monolithic
- * upload (POST blobs/uploads/, then PUT <location>?digest=), and then PUTs the manifest under the
- * tag with its media type. The token asked for carries `pull,push` on the repository.
+ * blob the repository already has (HEAD first, as docker does), each other one monolithic or in
+ * chunks (upload.ts), and then PUTs the manifest under the tag with its media type. A name that
+ * points at an image index pushes every platform's blobs and manifest (by digest), then the index
+ * under the tag; an index whose platforms are not all in the store is refused, naming them. The token
+ * asked for carries `pull,push` on the repository.
  */
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { invalidArgument, SkiffError } from '../../common/index.ts';
+import { failedPrecondition, invalidArgument, SkiffError } from '../../common/index.ts';
 import { type Digest, parseDigest } from '../digest.ts';
 import {
   familiarString,
@@ -15,11 +15,19 @@ import {
   type Reference,
   referenceName,
 } from '../reference.ts';
-import { type Descriptor, type Image, type ImageStore, parseManifest } from '../store/index.ts';
+import {
+  type Descriptor,
+  formatPlatform,
+  type Image,
+  type ImageManifest,
+  type ImageStore,
+  parseManifest,
+} from '../store/index.ts';
 import { RegistryClient, RegistryError } from './client.ts';
 import { credentialsFor } from './credentials.ts';
 import { endpointFor } from './endpoint.ts';
 import type { PullStatus } from './pull.ts';
+import { uploadBlob } from './upload.ts';
 
 export interface PushOptions {
   readonly onStatus?: (status: PullStatus) => void;
@@ -53,11 +61,14 @@ export async function pushImage(
   const tag = ref.tag!;
   const status = options.onStatus ?? (() => {});
   const image = store.resolve(formatReference(ref));
-  const bytes = await store.content.readBytes(image.manifestDigest);
-  const parsed = parseManifest(bytes, image.manifestDigest);
-  if (parsed.kind !== 'manifest')
-    throw invalidArgument(`${familiarString(ref)}: resolves to an index; pushing indexes is not supported`);
-  const manifest = parsed.manifest;
+  const topDigest = store.referenceDigest(formatReference(ref)) ?? image.manifestDigest;
+  const top = await store.content.readBytes(topDigest);
+  const parsed = parseManifest(top, topDigest);
+  const children =
+    parsed.kind === 'index'
+      ? await indexChildren(store, familiarString(ref), topDigest, parsed.index.manifests)
+      : [{ digest: topDigest, mediaType: parsed.manifest.mediaType, bytes: top, manifest: parsed.manifest }];
+  const topType = parsed.kind === 'index' ? parsed.index.mediaType : parsed.manifest.mediaType;
   const from = mountSource(image, ref.domain, ref.path);
   const client = new RegistryClient(
     endpointFor(ref.domain),
@@ -65,36 +76,107 @@ export async function pushImage(
     await credentialsFor(ref.domain, options.dockerConfig),
     [`repository:${ref.path}:pull,push`, ...(from ? [`repository:${from}:pull`] : [])],
   );
+  const layers = unique(children.flatMap((c) => c.manifest.layers));
+  const configs = unique(children.map((c) => c.manifest.config));
 
   return store.withLease(
-    [image.manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)],
+    [
+      topDigest,
+      ...children.map((c) => c.digest),
+      ...configs.map((b) => b.digest),
+      ...layers.map((l) => l.digest),
+    ],
     async () => {
-      for (const layer of manifest.layers) status({ id: shortId(layer.digest), status: 'Preparing' });
+      for (const layer of layers) status({ id: shortId(layer.digest), status: 'Preparing' });
       // One at a time: the first request authenticates, and a registry sees layers in order.
-      for (const layer of manifest.layers) {
+      for (const layer of layers) {
         const id = shortId(layer.digest);
         const done = await pushBlob(client, store, layer, from);
         status({ id, status: done === 'mounted' ? `Mounted from ${from}` : done });
       }
-      await pushBlob(client, store, manifest.config, from);
-      const response = await client.request(
-        'PUT',
-        `${client.endpoint.base}/v2/${ref.path}/manifests/${tag}`,
-        {
-          headers: { 'content-type': manifest.mediaType },
-          body: () => bytes,
-        },
-      );
-      await response.body?.cancel();
-      const said = response.headers.get('docker-content-digest');
-      if (said && said !== image.manifestDigest)
-        throw new SkiffError(
-          'RuntimeFailure',
-          `push of ${familiarString(ref)}: the registry stored the manifest as ${said}, not ${image.manifestDigest}`,
-        );
-      return { repository: referenceName(ref), tag, digest: image.manifestDigest, size: bytes.length };
+      for (const config of configs) await pushBlob(client, store, config, from);
+      // An index's manifests go first, by digest, so the index never names one the registry lacks.
+      if (parsed.kind === 'index')
+        for (const child of children)
+          await putManifest(client, child.digest, child.mediaType, child.bytes, child.digest);
+      await putManifest(client, tag, topType, top, topDigest);
+      return { repository: referenceName(ref), tag, digest: topDigest, size: top.length };
     },
   );
+}
+
+interface ChildManifest {
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly bytes: Buffer;
+  readonly manifest: ImageManifest;
+}
+
+/**
+ * Every manifest of an index with its content, all of which must be in the store: an index whose
+ * platform is missing here is not pushed (the registry would hold an index naming what it lacks).
+ */
+async function indexChildren(
+  store: ImageStore,
+  name: string,
+  indexDigest: Digest,
+  entries: readonly Descriptor[],
+): Promise<ChildManifest[]> {
+  const children: ChildManifest[] = [];
+  const missing: string[] = [];
+  for (const entry of entries) {
+    const platform = entry.platform ? formatPlatform(entry.platform) : 'unknown platform';
+    const absent = async (digest: Digest) => !(await store.content.exists(digest));
+    if (await absent(entry.digest)) {
+      missing.push(`${platform} (manifest ${entry.digest})`);
+      continue;
+    }
+    const bytes = await store.content.readBytes(entry.digest);
+    const inner = parseManifest(bytes, entry.digest, entry.mediaType);
+    if (inner.kind !== 'manifest')
+      throw invalidArgument(
+        `${name}: index ${indexDigest} nests another index; pushing nested indexes is not supported`,
+      );
+    const lacking: Digest[] = [];
+    for (const blob of [inner.manifest.config, ...inner.manifest.layers])
+      if (await absent(blob.digest)) lacking.push(blob.digest);
+    if (lacking.length > 0) missing.push(`${platform} (blob ${lacking.join(', ')})`);
+    else children.push({ digest: entry.digest, mediaType: entry.mediaType, bytes, manifest: inner.manifest });
+  }
+  if (missing.length > 0)
+    throw failedPrecondition(
+      `${name}: cannot push the image index ${indexDigest}: the content of ${missing.join('; ')} is not in the local store (pull or load the image with every platform, or tag and push one platform's image)`,
+    );
+  return children;
+}
+
+/** PUT manifests/<tag or digest>; the registry's digest must be ours. */
+async function putManifest(
+  client: RegistryClient,
+  reference: string,
+  mediaType: string,
+  bytes: Buffer,
+  digest: Digest,
+): Promise<void> {
+  const response = await client.request(
+    'PUT',
+    `${client.endpoint.base}/v2/${client.repository}/manifests/${reference}`,
+    { headers: { 'content-type': mediaType }, body: () => bytes },
+  );
+  await response.body?.cancel();
+  const said = response.headers.get('docker-content-digest');
+  if (said && said !== digest)
+    throw new SkiffError(
+      'RuntimeFailure',
+      `push of ${client.repository}:${reference}: the registry stored the manifest as ${said}, not ${digest}`,
+    );
+}
+
+/** Descriptors without repeats (platforms share layers), in first-seen order. */
+function unique(descriptors: readonly Descriptor[]): Descriptor[] {
+  const seen = new Map<Digest, Descriptor>();
+  for (const d of descriptors) if (!seen.has(d.digest)) seen.set(d.digest, d);
+  return [...seen.values()];
 }
 
 /**
@@ -132,26 +214,8 @@ async function pushBlob(
   } catch (err) {
     if (!(err instanceof RegistryError && err.status === 404)) throw err;
   }
-  // With mount=&from=, 201 is a blob mounted; 202 an upload session as without them.
-  const query = from ? `?mount=${encodeURIComponent(blob.digest)}&from=${encodeURIComponent(from)}` : '';
-  const started = await client.request('POST', `${base}/blobs/uploads/${query}`);
-  await started.body?.cancel();
-  if (from && started.status === 201) return 'mounted';
-  const location = started.headers.get('location');
-  if (!location)
-    throw new SkiffError(
-      'RuntimeFailure',
-      `${client.endpoint.domain}: blob upload started without a Location`,
-    );
-  const url = new URL(location, client.endpoint.base);
-  url.searchParams.set('digest', blob.digest);
-  const file = store.content.blobPath(blob.digest);
-  const done = await client.request('PUT', url.toString(), {
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) },
-    body: () => Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
-  });
-  await done.body?.cancel();
-  return 'Pushed';
+  const done = await uploadBlob(client, blob, store.content.blobPath(blob.digest), from ? { from } : {});
+  return done === 'mounted' ? 'mounted' : 'Pushed';
 }
 
 /** docker's layer ID in push output: 12 hex digits of the blob digest. */

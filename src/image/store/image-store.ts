@@ -317,8 +317,24 @@ export class ImageStore {
     throw notFound(`image ${formatReference(ref)} not found`);
   }
 
+  /**
+   * The manifest or index digest a reference names (what its tag points at, or its digest) when the
+   * store has it; undefined for an image ID. An index's platform entry is resolve()'s manifestDigest.
+   */
+  referenceDigest(input: string): Digest | undefined {
+    let ref: Reference;
+    try {
+      ref = parseDockerRef(input);
+    } catch {
+      return undefined;
+    }
+    return this.lookupReference(ref)?.topDigest;
+  }
+
   /** The image and manifest a reference points at, if the store has them. */
-  private lookupReference(ref: Reference): { imageId: Digest; manifestDigest: Digest } | undefined {
+  private lookupReference(
+    ref: Reference,
+  ): { imageId: Digest; manifestDigest: Digest; topDigest: Digest } | undefined {
     const name = referenceName(ref);
     let digest: Digest | undefined;
     if (ref.digest !== undefined) {
@@ -341,7 +357,11 @@ export class ImageStore {
       .prepare('SELECT image_id, platform_manifest FROM manifests WHERE digest = ?')
       .get(digest);
     if (!row) return undefined;
-    return { imageId: String(row.image_id), manifestDigest: String(row.platform_manifest ?? digest) };
+    return {
+      imageId: String(row.image_id),
+      manifestDigest: String(row.platform_manifest ?? digest),
+      topDigest: digest,
+    };
   }
 
   /** An image by its ID (config digest). */
@@ -373,8 +393,8 @@ export class ImageStore {
       .run(diffId, size);
   }
 
-  /** A layer's uncompressed size when known, else its blob's (compressed) size. */
-  private layerSize(diffId: Digest | undefined, blobSize: number): number {
+  /** A layer's uncompressed size when known, else its blob's (compressed) size (diagnose, system df). */
+  layerSize(diffId: Digest | undefined, blobSize: number): number {
     if (!diffId) return blobSize;
     const row = this.db.prepare('SELECT size FROM layer_sizes WHERE diff_id = ?').get(diffId);
     return row ? Number(row.size) : blobSize;

@@ -120,3 +120,25 @@ test('host-mount, mkdir-cwd and --unmount run clean under the sanitizers, and so
   assert.equal(isMounted(), false);
   assert.equal(sanitizerReports(), '');
 });
+
+test('the monitor with a timer runs clean under the sanitizers', async (t) => {
+  const { dir: marks, cleanup: rmMarks } = tempDir('skiff-marks-');
+  t.after(rmMarks);
+  const mark = path.join(marks, 'runs');
+  const c = await createMonitored(runtime, t, ['/bin/sh', '-c', 'sleep 1; exit 5'], {
+    monitor: {
+      timer: {
+        intervalMs: 50,
+        startIntervalMs: 20,
+        startPeriodMs: 300,
+        command: ['/bin/sh', '-c', 'echo run >> "$0"', mark],
+      },
+    },
+  });
+  const client = await AttachClient.connect(c.dir);
+  await runtime.start(c.id);
+  assert.equal((await client.exit).exitCode, 5);
+  assert.ok(await monitorGone(c.monitorPid));
+  assert.ok(existsSync(mark) && readFileSync(mark, 'utf8').split('\n').length > 3, 'the timer ran');
+  assert.equal(sanitizerReports(), '');
+});

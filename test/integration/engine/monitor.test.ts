@@ -455,3 +455,57 @@ test('reaper (--init): zombies are reaped, signals forwarded, the status passed 
     assert.equal(exit.signal, 0, 'the reaper exited with that code');
   });
 });
+
+test('the timer runs its command after each interval, never two at once, and stops at the exit', async (t) => {
+  const { dir: marks, cleanup: rmMarks } = tempDir('skiff-marks-');
+  t.after(rmMarks);
+  const mark = path.join(marks, 'runs');
+  const c = await createMonitored(runtime, t, ['/bin/sleep', '100'], {
+    monitor: {
+      timer: {
+        intervalMs: 50,
+        command: ['/bin/sh', '-c', 'echo "start $1" >> "$0"; sleep 0.2; echo end >> "$0"', mark, 'arg'],
+      },
+    },
+  });
+  await runtime.start(c.id);
+  const lines = () => (existsSync(mark) ? readFileSync(mark, 'utf8').split('\n').filter(Boolean) : []);
+  assert.ok(await eventually(() => lines().filter((l) => l === 'end').length >= 3, 10_000), lines().join());
+  await runtime.kill(c.id, 'SIGKILL');
+  assert.ok(await monitorGone(c.monitorPid));
+  const starts = lines().filter((l) => l.startsWith('start')).length;
+  // A run in progress at the exit finishes; none starts after it.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const all = lines();
+  assert.equal(all.filter((l) => l.startsWith('start')).length, starts, 'no run after the exit');
+  for (let i = 0; i < all.length; i++)
+    assert.equal(all[i], i % 2 === 0 ? 'start arg' : 'end', `runs never overlap: ${all.join(' | ')}`);
+});
+
+test('the timer uses the start interval while the start period is longer away than the interval', async (t) => {
+  const { dir: marks, cleanup: rmMarks } = tempDir('skiff-marks-');
+  t.after(rmMarks);
+  const mark = path.join(marks, 'runs');
+  // dockerd's getInterval(): the start interval while more than an interval of the start period is
+  // left (here its first second), then a run at the period's end (5 s), then every interval.
+  const c = await createMonitored(runtime, t, ['/bin/sleep', '100'], {
+    monitor: {
+      timer: {
+        intervalMs: 4000,
+        startIntervalMs: 50,
+        startPeriodMs: 5000,
+        command: ['/bin/sh', '-c', 'echo run >> "$0"', mark],
+      },
+    },
+  });
+  const began = Date.now();
+  await runtime.start(c.id);
+  const runs = () => (existsSync(mark) ? readFileSync(mark, 'utf8').split('\n').filter(Boolean).length : 0);
+  assert.ok(await eventually(() => runs() >= 3, 5000), 'runs at the start interval');
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, began + 1500 - Date.now())));
+  const settled = runs();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(runs(), settled, 'the next run waits for the end of the start period');
+  await runtime.kill(c.id, 'SIGKILL');
+  assert.ok(await monitorGone(c.monitorPid));
+});

@@ -331,12 +331,15 @@ test('--security-opt: a seccomp file is sent as its JSON; malformed options are 
   );
 });
 
-test('--network none|host (and --net); other networks, log drivers and pull policies are refused', () => {
+test('--network none|host|NAME|container:X (and --net); bad modes, log drivers and pull policies are refused', () => {
   assert.equal(run(['--network', 'host', 'img']).hostConfig.NetworkMode, 'host');
   assert.equal(run(['--net=none', 'img']).hostConfig.NetworkMode, 'none');
+  assert.equal(run(['--network', 'bridge', 'img']).hostConfig.NetworkMode, 'bridge');
+  assert.equal(run(['--network', 'backend', 'img']).hostConfig.NetworkMode, 'backend');
+  assert.equal(run(['--network', 'container:web', 'img']).hostConfig.NetworkMode, 'container:web');
   refused(
-    ['--network', 'bridge', 'img'],
-    `skiff: network mode "bridge" is not supported: skiff has no bridge or user-defined networks yet (use --network none or --network host).\nSee 'skiff run --help'.`,
+    ['--network', 'container:', 'img'],
+    `skiff: network mode "container:" needs a container name or id: --network container:NAME.\nSee 'skiff run --help'.`,
   );
   const logs = run(['--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', 'img']);
   assert.deepEqual(logs.hostConfig.LogConfig, {
@@ -384,4 +387,114 @@ test('help lists docker names and shorthands; --net is hidden; create has no -d'
   assert.match(help, /--network network/);
   assert.doesNotMatch(help, /--net /);
   assert.ok(!CREATE_FLAGS.some((f) => f.name === 'detach' || f.name === 'sig-proxy'));
+});
+
+test("-p/-P/--expose/--add-host/--dns*: docker's port specs into PortBindings and ExposedPorts", () => {
+  const r = run([
+    '-p',
+    '8080:80',
+    '-p',
+    '127.0.0.1::53/udp',
+    '-p',
+    '9000-9001:7000-7001',
+    '-p',
+    '443',
+    '--expose',
+    '6000-6001',
+    '-P',
+    '--add-host',
+    'db:10.0.0.5',
+    '--dns',
+    '10.0.0.53',
+    '--dns-search',
+    'example.test',
+    '--dns-option',
+    'ndots:2',
+    'img',
+  ]);
+  assert.deepEqual(r.hostConfig.PortBindings, {
+    '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+    '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+    '7000/tcp': [{ HostIp: '', HostPort: '9000' }],
+    '7001/tcp': [{ HostIp: '', HostPort: '9001' }],
+    '443/tcp': [{ HostIp: '', HostPort: '' }],
+  });
+  assert.deepEqual(Object.keys(r.config.ExposedPorts ?? {}).sort(), [
+    '443/tcp',
+    '53/udp',
+    '6000/tcp',
+    '6001/tcp',
+    '7000/tcp',
+    '7001/tcp',
+    '80/tcp',
+  ]);
+  assert.equal(r.hostConfig.PublishAllPorts, true);
+  assert.deepEqual(r.hostConfig.ExtraHosts, ['db:10.0.0.5']);
+  assert.deepEqual(r.hostConfig.Dns, ['10.0.0.53']);
+  assert.deepEqual(r.hostConfig.DnsSearch, ['example.test']);
+  assert.deepEqual(r.hostConfig.DnsOptions, ['ndots:2']);
+  refused(
+    ['-p', '8000-8002:80-81', 'img'],
+    "skiff: invalid ranges specified for container and host Ports: 80-81 and 8000-8002.\nSee 'skiff run --help'.",
+  );
+  refused(['-p', '80/icmp', 'img'], "skiff: invalid proto: icmp.\nSee 'skiff run --help'.");
+  refused(['-p', '1.2.3:80:80', 'img'], "skiff: invalid IP address: 1.2.3.\nSee 'skiff run --help'.");
+  refused(
+    ['--add-host', 'nohost', 'img'],
+    'skiff: bad format for add-host: "nohost".\nSee \'skiff run --help\'.',
+  );
+});
+
+test('health flags: --health-* make a CMD-SHELL Healthcheck, --no-healthcheck NONE', () => {
+  assert.equal(run(['busybox']).config.Healthcheck, undefined, 'none: the image decides');
+  assert.deepEqual(
+    run([
+      '--health-cmd',
+      'test -f /ok',
+      '--health-interval',
+      '1m30s',
+      '--health-timeout',
+      '5s',
+      '--health-retries',
+      '4',
+      '--health-start-period',
+      '10s',
+      '--health-start-interval',
+      '500ms',
+      'busybox',
+    ]).config.Healthcheck,
+    {
+      Test: ['CMD-SHELL', 'test -f /ok'],
+      Interval: 90e9,
+      Timeout: 5e9,
+      StartPeriod: 10e9,
+      StartInterval: 5e8,
+      Retries: 4,
+    },
+  );
+  // Without --health-cmd the image's test stays (no Test sent).
+  assert.deepEqual(run(['--health-retries', '2', 'busybox']).config.Healthcheck, {
+    Interval: 0,
+    Timeout: 0,
+    StartPeriod: 0,
+    StartInterval: 0,
+    Retries: 2,
+  });
+  assert.deepEqual(run(['--no-healthcheck', 'busybox']).config.Healthcheck, { Test: ['NONE'] });
+  refused(
+    ['--health-interval', 'soon', 'busybox'],
+    `invalid argument "soon" for "--health-interval" flag: time: invalid duration "soon"\nSee 'skiff run --help'.`,
+  );
+  refused(
+    ['--health-retries', 'x', 'busybox'],
+    `invalid argument "x" for "--health-retries" flag: strconv.ParseInt: parsing "x": invalid syntax\nSee 'skiff run --help'.`,
+  );
+  refused(
+    ['--health-interval', '-1s', 'busybox'],
+    "skiff: --health-interval cannot be negative.\nSee 'skiff run --help'.",
+  );
+  refused(
+    ['--no-healthcheck', '--health-cmd', 'true', 'busybox'],
+    "skiff: --no-healthcheck conflicts with --health-* options.\nSee 'skiff run --help'.",
+  );
 });

@@ -388,8 +388,29 @@ test('--sysctl, --network host and none, --init, annotations, oom score', () => 
     /sysctl "kernel.hostname" is not in a separate kernel namespace/,
   );
   assert.ok(build({ NetworkMode: 'none' }).linux!.namespaces!.some((n) => n.type === 'network'));
-  assert.throws(() => build({ NetworkMode: 'bridge' }), /network mode "bridge" is not supported/);
-  assert.throws(() => build({ NetworkMode: 'mynet' }), /network mode "mynet" is not supported/);
+  // A CNI network: the namespace pinned by the engine, joined by path.
+  assert.deepEqual(
+    build({ NetworkMode: 'mynet' }, { netns: '/run/skiff/netns/abc' }).linux!.namespaces!.find(
+      (n) => n.type === 'network',
+    ),
+    { type: 'network', path: '/run/skiff/netns/abc' },
+  );
+  assert.throws(() => build({ NetworkMode: 'bridge' }), /network namespace was not prepared/);
+  assert.deepEqual(
+    build({ NetworkMode: 'container:web' }, { netns: '/proc/42/ns/net' }).linux!.namespaces!.find(
+      (n) => n.type === 'network',
+    ),
+    { type: 'network', path: '/proc/42/ns/net' },
+  );
+  assert.throws(() => build({ NetworkMode: 'container:' }), /needs a container name or id/);
+  assert.throws(
+    () =>
+      build(
+        { NetworkMode: 'container:web', Sysctls: { 'net.ipv4.ip_forward': '1' } },
+        { netns: '/proc/42/ns/net' },
+      ),
+    /not allowed: the network namespace is another container's/,
+  );
 });
 
 test('PidMode, IpcMode, UTSMode and CgroupnsMode "host" share the host\'s namespaces', () => {

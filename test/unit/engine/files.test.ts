@@ -9,6 +9,7 @@ import {
   hostResolvConfPath,
   hostsFile,
   resolvConfFile,
+  withDnsOverrides,
 } from '../../../src/engine/index.ts';
 
 const LOOPBACK = `127.0.0.1\tlocalhost
@@ -75,4 +76,33 @@ test('containerFiles: the three files from the config and the host files', async
   const named = await containerFiles({ Hostname: 'web' }, {});
   assert.equal(named.hostname, 'web\n');
   await assert.rejects(containerFiles({}, {}), /Config.Hostname is empty and no container id was given/);
+});
+
+test('--dns, --dns-search, --dns-option replace the host resolv.conf parts', () => {
+  const host = 'domain corp\nsearch corp.example\nnameserver 10.0.0.2\noptions ndots:1\n';
+  assert.equal(withDnsOverrides(host, {}), host);
+  assert.equal(
+    withDnsOverrides(host, { Dns: ['10.9.9.9'], DnsSearch: ['a.test', 'b.test'], DnsOptions: ['ndots:3'] }),
+    'nameserver 10.9.9.9\nsearch a.test b.test\noptions ndots:3\n',
+  );
+  assert.equal(withDnsOverrides(host, { DnsSearch: ['.'] }), 'nameserver 10.0.0.2\noptions ndots:1\n');
+  assert.equal(
+    withDnsOverrides(host, { Dns: ['1.1.1.1'] }),
+    'domain corp\nsearch corp.example\noptions ndots:1\nnameserver 1.1.1.1\n',
+  );
+});
+
+test('hosts on a user network list the peers after the container itself', () => {
+  assert.equal(
+    hostsFile({
+      hostname: 'web',
+      networkMode: 'bridge',
+      ip: '10.89.1.2',
+      peers: [{ ip: '10.89.1.3', names: ['db', 'abc123'] }],
+    })
+      .split('\n')
+      .slice(-3)
+      .join('\n'),
+    '10.89.1.2\tweb\n10.89.1.3\tdb abc123\n',
+  );
 });

@@ -25,7 +25,11 @@ test('saveLogin / removeLogin: auths entry written 0600 atomically, other keys k
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), {
     auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('me:p:w').toString('base64') } },
   });
-  assert.deepEqual(await credentialsFor('docker.io', file), { username: 'me', password: 'p:w' });
+  assert.deepEqual(await credentialsFor('docker.io', file), {
+    username: 'me',
+    password: 'p:w',
+    source: file,
+  });
 
   writeFileSync(file, JSON.stringify({ psFormat: 'x', auths: { 'ghcr.io': { auth: 'eDp5' } } }));
   await saveLogin('127.0.0.1:5000', { username: 'u', password: 'v' }, file);
@@ -43,10 +47,10 @@ test('saveLogin / removeLogin: auths entry written 0600 atomically, other keys k
   writeFileSync(file, JSON.stringify({ credHelpers: { 'ghcr.io': 'gh' } }));
   await assert.rejects(
     saveLogin('ghcr.io', { username: 'u', password: 'v' }, file),
-    /credential helpers are not supported yet/,
+    /credential helper docker-credential-gh not found on PATH/,
   );
   // A helper for another server does not stand in the way.
   await saveLogin('quay.io', { username: 'u', password: 'v' }, file);
-  assert.deepEqual(await credentialsFor('quay.io', file), { username: 'u', password: 'v' });
+  assert.deepEqual(await credentialsFor('quay.io', file), { username: 'u', password: 'v', source: file });
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).credHelpers, { 'ghcr.io': 'gh' });
 });

@@ -51,8 +51,16 @@ test('credentials from a docker config: auth (base64), username/password, docker
       },
     }),
   );
-  assert.deepEqual(await credentialsFor('docker.io', file), { username: 'hub', password: 'pw:with:colons' });
-  assert.deepEqual(await credentialsFor('registry.example.com', file), { username: 'u', password: 'p' });
+  assert.deepEqual(await credentialsFor('docker.io', file), {
+    username: 'hub',
+    password: 'pw:with:colons',
+    source: file,
+  });
+  assert.deepEqual(await credentialsFor('registry.example.com', file), {
+    username: 'u',
+    password: 'p',
+    source: file,
+  });
   assert.equal(await credentialsFor('other.example.com', file), undefined);
   assert.equal(await credentialsFor('docker.io', path.join(dir, 'missing.json')), undefined);
   await assert.rejects(

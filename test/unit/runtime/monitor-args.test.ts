@@ -59,3 +59,52 @@ test('the OOM counter: v1 memory.oom_control, v2 memory.events, of the memory hi
   assert.equal(oomFileOf([v2]), '/sys/fs/cgroup/c/memory.events');
   assert.equal(oomFileOf([cpu, bare]), undefined);
 });
+
+test('the timer becomes --timer, its start interval and period, and the command', () => {
+  assert.deepEqual(
+    monitorArgs(
+      {
+        dir: '/d',
+        timer: {
+          intervalMs: 30_000,
+          startIntervalMs: 5000,
+          startPeriodMs: 0,
+          command: ['/bin/skiff', 'hc', 'abc'],
+        },
+      },
+      undefined,
+    ),
+    [
+      '--monitor',
+      '/d',
+      '--timer',
+      '30000',
+      '--timer-start-interval',
+      '5000',
+      '--timer-start-period',
+      '0',
+      '--timer-command',
+      '/bin/skiff',
+      '--timer-command-arg',
+      'hc',
+      '--timer-command-arg',
+      'abc',
+    ],
+  );
+  assert.deepEqual(monitorArgs({ dir: '/d', timer: { intervalMs: 1, command: ['/x'] } }, undefined), [
+    '--monitor',
+    '/d',
+    '--timer',
+    '1',
+    '--timer-command',
+    '/x',
+  ]);
+  assert.throws(
+    () => monitorArgs({ dir: '/d', timer: { intervalMs: 0, command: ['/x'] } }, undefined),
+    /monitor\.timer\.intervalMs: must be an integer >= 1/,
+  );
+  assert.throws(
+    () => monitorArgs({ dir: '/d', timer: { intervalMs: 5, command: [] } }, undefined),
+    /monitor\.timer\.command/,
+  );
+});

@@ -3,7 +3,8 @@
  * exits. Records the exit and releases the run's resources (engine.cleanup); quiet, and quick to
  * return, because nobody reads its output (the monitor's stdio is /dev/null).
  */
-import { SkiffError } from '../../../common/index.ts';
+import { existsSync } from 'node:fs';
+import { databasePath, SkiffError } from '../../../common/index.ts';
 import type { CommandDef } from '../../command.ts';
 import { withEngine } from './shared.ts';
 
@@ -13,6 +14,9 @@ const command: CommandDef = {
   args: { min: 1, max: 1 },
   flags: [],
   async run(ctx, { args }) {
+    // A store removed while its container ran (a test's temporary root): nothing to record, and
+    // opening it would make it again.
+    if (!existsSync(databasePath(ctx.globals.root))) return 0;
     try {
       // Also the restart policy's wait and restart (engine.cleanupAfterExit).
       await withEngine(ctx, (engine) => engine.cleanupAfterExit(args[0]!));

@@ -2,12 +2,15 @@
 import {
   type Container,
   commandLine,
+  containerPorts,
   containerSize,
   dockerStateString,
   type Engine,
+  healthStatusSuffix,
   listContainers,
   listedMounts,
   networkName,
+  portsColumn,
   statusText,
 } from '../../../engine/index.ts';
 import { type CommandDef, EXIT_USAGE, StatusError } from '../../command.ts';
@@ -58,6 +61,10 @@ export interface RowOptions {
   readonly trunc: boolean;
   readonly now: number;
   readonly size?: { rw: number; rootFs: number };
+  /** docker's PORTS text ("127.0.0.1:8080->80/tcp"). */
+  readonly ports?: string;
+  /** The health part of STATUS (" (healthy)"), from healthStatusSuffix. */
+  readonly health?: string;
 }
 
 /** One container as docker's *formatter.ContainerContext: its fields (alphabetical, as its JSON). */
@@ -80,11 +87,11 @@ export function containerRow(c: Container, options: RowOptions): Record<string, 
     Mounts: mounts.join(','),
     Names: c.name,
     Networks: networkName(c),
-    Ports: '',
+    Ports: options.ports ?? '',
     RunningFor: timeAgo(c.created, options.now),
     Size: sizeText(options.size),
     State: dockerStateString(c),
-    Status: statusText(c, options.now),
+    Status: statusText(c, options.now) + (options.health ?? ''),
   });
   // A method in docker's template data (`{{.Label "com.example.x"}}`), not a JSON field.
   Object.defineProperty(row, 'Label', {
@@ -164,7 +171,8 @@ const command: CommandDef = {
       const rows: Record<string, unknown>[] = [];
       for (const c of containers) {
         const size = wantSize ? await containerSize(engine, c) : undefined;
-        rows.push(containerRow(c, { trunc, now, size }));
+        const ports = portsColumn(containerPorts(engine.paths, c));
+        rows.push(containerRow(c, { trunc, now, size, ports, health: healthStatusSuffix(engine, c) }));
       }
       return rows;
     });

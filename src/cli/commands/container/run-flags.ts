@@ -16,6 +16,8 @@ import {
 } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
+import { HEALTH_FLAGS, healthConfig, NO_HEALTHCHECK_FLAG } from './health-flags.ts';
+import { endpointsConfig, NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
 
 const list = (name: string, description: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   name,
@@ -49,6 +51,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('entrypoint', 'Overwrite the default ENTRYPOINT of the image'),
   list('env', 'Set environment variables', { short: 'e' }),
   list('env-file', 'Read in a file of environment variables'),
+  ...HEALTH_FLAGS,
   str('hostname', 'Container host name', { short: 'h' }),
   bool('init', 'Run an init inside the container that forwards signals and reaps processes'),
   bool('interactive', 'Keep STDIN open even if not attached', { short: 'i' }),
@@ -64,6 +67,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('name', 'Assign a name to the container'),
   str('net', 'Connect a container to a network', { valueName: 'network', hidden: true }),
   str('network', 'Connect a container to a network', { valueName: 'network' }),
+  NO_HEALTHCHECK_FLAG,
   str('pids-limit', 'Tune container pids limit (set -1 for unlimited)', { valueName: 'int' }),
   bool('privileged', 'Give extended privileges to this container'),
   str('pull', 'Pull image before running ("always", "missing", "never")', { defaultText: '"missing"' }),
@@ -81,7 +85,8 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   str('user', 'Username or UID (format: <name|uid>[:<group|gid>])', { short: 'u' }),
   list('volume', 'Bind mount a volume', { short: 'v' }),
   str('workdir', 'Working directory inside the container', { short: 'w' }),
-];
+  ...NETWORK_FLAGS,
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** `run` adds -d and --sig-proxy to create's flags. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -103,6 +108,8 @@ export interface RunFlags {
   readonly tty: boolean;
   readonly autoRemove: boolean;
   readonly sigProxy: boolean;
+  /** docker's NetworkingConfig (--ip, --network-alias). */
+  readonly networking?: { EndpointsConfig: NonNullable<ReturnType<typeof endpointsConfig>> };
 }
 
 /** The name the engine's commands knew this result by. */
@@ -559,6 +566,8 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
 
   const networkMode = text('network') ?? text('net') ?? 'default';
   networkModeOf({ NetworkMode: networkMode });
+  const net = parseNetworkFlags(strings, f['publish-all'] === true);
+  const endpoints = endpointsConfig(networkMode, text('ip'), strings('network-alias'));
 
   const detach = context.verb === 'run' && f.detach === true;
   if (detach && attach.length > 0) throw new Error('Conflicting options: -a and -d');
@@ -569,6 +578,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
   let attachStderr = attach.length === 0 || attach.includes('stderr');
   if (detach) attachStdin = attachStdout = attachStderr = false;
   const entrypointText = text('entrypoint');
+  const healthcheck = healthConfig(f, checked);
 
   const config: ContainerConfig = {
     Hostname: text('hostname') ?? '',
@@ -588,13 +598,21 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     // `--entrypoint ""` resets the image's entrypoint: docker sends [""].
     Entrypoint: entrypointText === undefined ? null : [entrypointText],
     Labels: kvMap(labels),
+    ...(Object.keys(net.exposed).length > 0 && { ExposedPorts: net.exposed }),
     ...(text('stop-signal') !== undefined && { StopSignal: text('stop-signal')! }),
     ...(stopTimeout !== undefined && { StopTimeout: stopTimeout }),
+    ...(healthcheck && { Healthcheck: healthcheck }),
   };
   const hostConfig: HostConfig = {
     Binds: binds.length > 0 ? binds : null,
     LogConfig: logConfig,
     NetworkMode: networkMode,
+    PortBindings: net.portBindings,
+    PublishAllPorts: net.publishAll,
+    ...(net.extraHosts.length > 0 && { ExtraHosts: net.extraHosts }),
+    ...(net.dns.length > 0 && { Dns: net.dns }),
+    ...(net.dnsOptions.length > 0 && { DnsOptions: net.dnsOptions }),
+    ...(net.dnsSearch.length > 0 && { DnsSearch: net.dnsSearch }),
     RestartPolicy: restartPolicy,
     AutoRemove: f.rm === true,
     Mounts: mounts.length > 0 ? mounts : null,
@@ -630,5 +648,6 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     tty,
     autoRemove: f.rm === true,
     sigProxy: f['sig-proxy'] !== false,
+    ...(endpoints && { networking: { EndpointsConfig: endpoints } }),
   };
 }

@@ -1,15 +1,23 @@
-/** `skiff pull NAME[:TAG|@DIGEST]` / `skiff image pull`: docker's plain (non-terminal) output. */
+/**
+ * `skiff pull NAME[:TAG|@DIGEST]` / `skiff image pull`: docker's plain (non-terminal) output.
+ * `--all-tags NAME` pulls every tag of the repository, one after the other, as docker does.
+ */
 import { SkiffError } from '../../../common/index.ts';
 import {
+  familiarName,
+  formatReference,
   hostPlatform,
   ImageStore,
+  listTags,
   type Platform,
   parseDockerRef,
+  parseNormalizedNamed,
   pullImage,
   pullStatusLine,
   pullSummaryLines,
+  referenceName,
 } from '../../../image/index.ts';
-import { type CommandDef, daemonError, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { type CommandDef, type Context, daemonError, EXIT_FAILURE, StatusError } from '../../command.ts';
 import { emitImageEvent } from './events.ts';
 import { familiar } from './shared.ts';
 
@@ -36,6 +44,12 @@ const command: CommandDef = {
   summary: 'Download an image from a registry',
   args: { min: 1, max: 1 },
   flags: [
+    {
+      name: 'all-tags',
+      short: 'a',
+      type: 'bool',
+      description: 'Download all tagged images in the repository',
+    },
     { name: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
     {
       name: 'platform',
@@ -53,8 +67,13 @@ const command: CommandDef = {
     }
     const quiet = flags.quiet === true;
     const platform = typeof flags.platform === 'string' ? parsePlatform(flags.platform) : hostPlatform();
+    const allTags = flags['all-tags'] === true;
+    const named = parseNormalizedNamed(input);
+    if (allTags && (named.tag !== undefined || named.digest !== undefined))
+      throw new StatusError("tag can't be used with --all-tags/-a", EXIT_FAILURE);
     const store = await ImageStore.open({ root: ctx.globals.root, platform });
     try {
+      if (allTags) return await pullAllTags(ctx, store, input, quiet);
       const result = await pullImage(store, input, {
         onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
       });
@@ -74,3 +93,26 @@ const command: CommandDef = {
 };
 
 export default command;
+
+/**
+ * Every tag of the repository, as docker's daemon pulls them: each tag's lines and `Digest:`, then
+ * one `Status:` for the repository, then its name.
+ */
+async function pullAllTags(ctx: Context, store: ImageStore, input: string, quiet: boolean) {
+  const named = parseNormalizedNamed(input);
+  const tags = await listTags(named);
+  let downloaded = false;
+  for (const tag of tags) {
+    const result = await pullImage(store, formatReference({ ...named, tag }), {
+      onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
+    });
+    downloaded ||= !result.upToDate;
+    if (!quiet) ctx.out(`Digest: ${result.digest}\n`);
+  }
+  if (!quiet)
+    ctx.out(
+      `Status: ${downloaded ? 'Downloaded newer image for' : 'Image is up to date for'} ${familiarName(named)}\n`,
+    );
+  ctx.out(`${referenceName(named)}\n`);
+  return 0;
+}
