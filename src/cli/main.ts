@@ -44,8 +44,10 @@ Run 'skiff COMMAND --help' for more information on a command.
 }
 
 function nounUsage(noun: string): string {
+  // Sorted as cobra lists subcommands (verbs are appended to the table as they are added).
   const verbs = Object.entries(NOUNS[noun]!.verbs)
     .filter(([, v]) => !v.hidden)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, v]) => `  ${name.padEnd(12)}${v.summary}\n`)
     .join('');
   return `

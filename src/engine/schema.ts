@@ -76,4 +76,15 @@ export const ENGINE_MIGRATIONS: readonly Migration[] = [
       log TEXT NOT NULL DEFAULT '[]'
     ) STRICT;`,
   },
+  {
+    description: 'container restart policy state',
+    // Docker's restart manager, persisted because the cleanup that decides a restart is a process of
+    // its own: manually_stopped is Docker's HasBeenManuallyStopped (stop/kill: no policy restart, no
+    // unless-stopped restart at boot); restart_waiter is who waits out the back-off ("pid:starttime",
+    // or 'due' when an exit was recorded by a process that does not wait); restart_delay_ms the last
+    // back-off (doubled on each restart, reset after a run of 10 s).
+    up: `ALTER TABLE containers ADD COLUMN manually_stopped INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE containers ADD COLUMN restart_waiter TEXT;
+    ALTER TABLE containers ADD COLUMN restart_delay_ms INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

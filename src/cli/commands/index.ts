@@ -107,6 +107,8 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         summary: 'Show a container as the kernel sees it and what is wrong with it',
         load: () => import('./container/diagnose.ts'),
       },
+      prune: { summary: 'Remove all stopped containers', load: () => import('./container/prune.ts') },
+      rename: { summary: 'Rename a container', load: () => import('./container/rename.ts') },
     },
   },
   image: {
@@ -188,6 +190,11 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
       login: { summary: 'Log in to a registry', hidden: true, load: () => import('./system/login.ts') },
       logout: { summary: 'Log out from a registry', hidden: true, load: () => import('./system/logout.ts') },
       prune: { summary: 'Remove unused data', load: () => import('./system/prune.ts') },
+      boot: {
+        summary: 'Start the containers whose restart policy brings them back after a reboot',
+        load: () => import('./system/boot.ts'),
+      },
+      events: { summary: 'Get real time events from the server', load: () => import('./system/events.ts') },
     },
   },
 };
@@ -227,6 +234,8 @@ export const TOP_LEVEL: Readonly<Record<string, readonly [noun: string, verb: st
   unpause: ['container', 'unpause'],
   update: ['container', 'update'],
   diagnose: ['container', 'diagnose'],
+  events: ['system', 'events'],
+  rename: ['container', 'rename'],
 };
 
 /** The verb entry a noun's verb (or one of its aliases) names. */

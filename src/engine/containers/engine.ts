@@ -4,6 +4,7 @@
  * container under a detached monitor (skiff-shim), and the cleanup after it exits. Every public step
  * holds the container's lease (./lock.ts) so that concurrent commands never interleave on one.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
@@ -12,6 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import {
   type Database,
   failedPrecondition,
+  invalidArgument,
   type Logger,
   notFound,
   processLiveness,
@@ -38,7 +40,7 @@ import {
 import { type ContainerSide, type CopyOptions, copyIn, copyOut, withContainerSide } from '../cp/index.ts';
 import { openEngineDb } from '../db.ts';
 import type { ContainerConfig, HostConfig } from '../docker-types.ts';
-import { EventLog } from '../events/index.ts';
+import { containerEventAttributes, EventLog } from '../events/index.ts';
 import { HealthStore } from '../health/store.ts';
 import { type ExitRecord, readExitFile } from '../monitor/index.ts';
 import { removeAnonymousVolumes } from '../mounts.ts';
@@ -64,8 +66,17 @@ import { VolumeStore } from '../volumes/index.ts';
 import { openImages } from './images.ts';
 import { isStaleOwner, selfOwner, withContainerLock } from './lock.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
-import { containerOpAttributes, freeze, isPaused, type TopResult, thaw, top } from './pause.ts';
+import { freeze, isPaused, type TopResult, thaw, top } from './pause.ts';
 import { type Container, ContainerRecords } from './records.ts';
+import {
+  isRestarting,
+  MANUAL_NONE,
+  MANUAL_SIGNAL,
+  MANUAL_STOP,
+  restartAfterExit,
+  restartAtBoot,
+  validateRestartPolicy,
+} from './restart-policy.ts';
 import { prepareContainer, startContainerProcess } from './start.ts';
 import { pausePoint } from './test-pause.ts';
 import { cgroupUpdate, mergeResourceUpdate, type ResourceUpdate } from './update.ts';
@@ -226,6 +237,9 @@ export class Engine {
   // ---- create -------------------------------------------------------------------------------
 
   async create(request: CreateRequest): Promise<Container> {
+    if (request.hostConfig.AutoRemove && hasPolicy(request.hostConfig.RestartPolicy?.Name))
+      throw invalidArgument("can't create 'AutoRemove' container with restart policy");
+    validateRestartPolicy(request.hostConfig.RestartPolicy);
     const prepared = await prepareContainer(this, request);
     const name = request.name !== undefined ? checkName(request.name) : this.freeName();
     const id = newContainerId();
@@ -261,6 +275,7 @@ export class Engine {
         );
         throw err;
       }
+      this.emitContainer(container, 'create');
       return container;
     });
     return made ?? this.gone(id);
@@ -281,9 +296,15 @@ export class Engine {
     return done ?? this.gone(ref);
   }
 
-  private async startLocked(id: string, hooks: StartHooks): Promise<Container> {
+  /**
+   * policy: a start by the restart policy (keeps RestartCount and the back-off); any other start is
+   * the user's, which resets them and the manual stop, as moby's ResetRestartManager.
+   */
+  private async startLocked(id: string, hooks: StartHooks, policy = false): Promise<Container> {
     const c = await this.refresh(this.mustGet(id), { cleanup: false });
     if (c.state === 'running') return c;
+    // docker: a restarting container counts as running, so a start by the user changes nothing.
+    if (!policy && isRestarting(c)) return c;
     if (c.state === 'removing')
       throw failedPrecondition(`container ${id} is marked for removal and cannot be started`);
     await this.releaseResources(c);
@@ -291,13 +312,22 @@ export class Engine {
       await startContainerProcess(this, c, this.exitCommand(c.id), hooks);
     } catch (err) {
       await this.releaseResources(c).catch(() => undefined);
+      // moby: a restart whose start fails leaves the container stopped, not retried.
+      c.restartWaiter = undefined;
       c.error = err instanceof Error ? err.message : String(err);
       c.exitCode = startFailureCode(err);
       this.records.update(c);
       throw err;
     }
     c.error = undefined;
+    c.restartWaiter = undefined;
+    if (!policy) {
+      c.restartCount = 0;
+      c.restartDelayMs = 0;
+      c.manualStop = MANUAL_NONE;
+    }
     this.records.update(c);
+    this.emitContainer(c, 'start');
     return c;
   }
 
@@ -319,9 +349,15 @@ export class Engine {
   async stop(ref: string, options: { timeout?: number; signal?: string } = {}): Promise<Container> {
     const id = this.records.resolve(ref).id;
     const done = await this.lock(id, 'stop', async () => {
-      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      const record = this.mustGet(id);
+      const c = await this.refresh(record, { cleanup: false });
+      // Docker's stop of a restarting container cancels the restart: a stop too.
+      const stopping = record.state === 'running' || isRestarting(record);
+      this.cancelRestart(c);
       if (c.state === 'running') await this.stopProcess(c, options);
-      return this.cleanupLocked(c.id, { autoRemove: true });
+      const after = await this.cleanupLocked(c.id, { autoRemove: true });
+      if (stopping) this.emitContainer(after ?? c, 'stop');
+      return after;
     });
     return done ?? this.gone(ref);
   }
@@ -329,20 +365,31 @@ export class Engine {
   private async stopProcess(c: Container, options: { timeout?: number; signal?: string }): Promise<void> {
     const signal = parseSignal(options.signal ?? c.config.StopSignal ?? 'SIGTERM');
     const timeoutS = options.timeout ?? c.config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
-    await this.signal(c, signal);
+    await this.signal(c, signal, true);
     pausePoint('stop:signalled');
     if (timeoutS >= 0 && (await this.waitExited(c, timeoutS * 1000))) return;
-    await this.signal(c, 'SIGKILL');
+    await this.signal(c, 'SIGKILL', true);
     pausePoint('stop:killed');
     if (!(await this.waitExited(c, KILL_WAIT_MS)))
       throw failedPrecondition(`container ${c.id.slice(0, 12)} did not stop after SIGKILL`);
   }
 
+  /**
+   * `docker kill`: the signal, recorded as a stop by the user (moby's killWithSignal): SIGKILL or the
+   * container's stop signal cancel its restart policy; another signal only keeps unless-stopped down.
+   * A restarting container gets no signal: its pending restart is cancelled.
+   */
   async kill(ref: string, signal: string = 'SIGKILL'): Promise<Container> {
     const c = await this.refresh(this.records.resolve(ref));
-    if (c.state !== 'running')
+    const sig = parseSignal(signal);
+    if (c.state !== 'running' && !isRestarting(c))
       throw failedPrecondition(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
-    await this.signal(c, parseSignal(signal));
+    const stopSignal = parseSignal(c.config.StopSignal || 'SIGTERM');
+    const cancels =
+      !c.config.StopSignal || signalNumber(sig) === 9 || signalNumber(sig) === signalNumber(stopSignal);
+    this.records.markManualStop(c.id, cancels || c.state !== 'running' ? MANUAL_STOP : MANUAL_SIGNAL);
+    // moby sends nothing to a restarting container (and logs no kill): the cancel is enough.
+    if (c.state === 'running') await this.signal(c, sig, true);
     return c;
   }
 
@@ -354,16 +401,23 @@ export class Engine {
     const id = this.records.resolve(ref).id;
     const done = await this.lock(id, 'restart', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
-      if (c.state === 'running') await this.stopProcess(c, options);
-      await this.cleanupLocked(id, { autoRemove: false });
+      this.cancelRestart(c);
+      if (c.state === 'running') {
+        await this.stopProcess(c, options);
+        const stopped = await this.cleanupLocked(id, { autoRemove: false });
+        this.emitContainer(stopped ?? c, 'stop');
+      } else await this.cleanupLocked(id, { autoRemove: false });
       pausePoint('restart:stopped');
-      // RestartCount counts restart-policy restarts only, as docker's; a manual restart is not one.
-      return this.startLocked(id, {});
+      // A start by the user: RestartCount (policy restarts only) starts again from 0, as docker's.
+      const started = await this.startLocked(id, {});
+      this.emitContainer(started, 'restart');
+      return started;
     });
     return done ?? this.gone(ref);
   }
 
-  private async signal(c: Container, signal: NodeJS.Signals | number): Promise<void> {
+  /** Sends signal; with event, records Docker's `kill` event (signal number) once it was sent. */
+  private async signal(c: Container, signal: NodeJS.Signals | number, event = false): Promise<void> {
     try {
       await this.runtime.kill(c.id, signal);
       // dockerd: a paused container sent SIGKILL or its stop signal is resumed to act on it.
@@ -373,7 +427,19 @@ export class Engine {
       // The process ended between our look and the signal: stop has nothing left to do.
       if (!(err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound')))
         throw err;
+      return;
     }
+    if (event) this.emitContainer(c, 'kill', { signal: String(signalNumber(signal)) });
+  }
+
+  /**
+   * A stop by the user (stop, restart, rm -f): no policy restart, and a pending one dropped. Only
+   * those columns are written: c may be a refreshed view whose exit is not recorded yet.
+   */
+  private cancelRestart(c: Container): void {
+    c.manualStop = MANUAL_STOP;
+    c.restartWaiter = undefined;
+    this.records.markManualStop(c.id, MANUAL_STOP);
   }
 
   /** Waits for the container's process to end (its monitor writes the exit file). */
@@ -429,6 +495,14 @@ export class Engine {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       applyExit(c, exit);
+      this.recordExitEvents(c);
+      // moby's handleContainerExit: the policy decides now; the monitor's cleanup waits and starts.
+      const delay = options.autoRemove ? restartAfterExit(c) : undefined;
+      if (delay !== undefined) {
+        c.restartCount++;
+        c.restartDelayMs = delay;
+        c.restartWaiter = 'due';
+      }
     }
     await this.releaseResources(c);
     this.records.update(c);
@@ -457,13 +531,27 @@ export class Engine {
   async remove(ref: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const id = this.records.resolve(ref).id;
     await this.lock(id, 'remove', async () => {
-      const c = await this.refresh(this.mustGet(id), { cleanup: false });
+      const record = this.mustGet(id);
+      const c = await this.refresh(record, { cleanup: false });
+      // An exit not recorded yet that its policy will restart: docker's daemon still counts the
+      // container running until it handled the exit, then restarting.
+      const unrecorded = record.state === 'running' && c.state !== 'running';
+      if ((isRestarting(c) || (unrecorded && restartAfterExit(c) !== undefined)) && !options.force)
+        throw failedPrecondition(
+          `cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`,
+        );
+      if (unrecorded) {
+        // Recorded here (its die event with it); the monitor's cleanup then finds it gone.
+        this.cancelRestart(c);
+        await this.cleanupLocked(c.id, { autoRemove: false });
+      }
       if (c.state === 'running') {
         if (!options.force)
           throw failedPrecondition(
             `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
           );
-        await this.signal(c, 'SIGKILL');
+        this.cancelRestart(c);
+        await this.signal(c, 'SIGKILL', true);
         pausePoint('rm:killed');
         if (!(await this.waitExited(c, KILL_WAIT_MS)))
           throw failedPrecondition(`container ${c.id.slice(0, 12)} did not die after SIGKILL`);
@@ -473,7 +561,7 @@ export class Engine {
     });
   }
 
-  private async removeLocked(c: Container, options: { volumes?: boolean }): Promise<void> {
+  private async removeLocked(c: Container, options: { volumes?: boolean; silent?: boolean }): Promise<void> {
     c.state = 'removing';
     this.records.update(c);
     pausePoint('rm:removing');
@@ -485,6 +573,7 @@ export class Engine {
       });
     await fs.rm(containerDir(this.paths, c.id), { recursive: true, force: true });
     this.records.delete(c.id);
+    if (!options.silent) this.emitContainer(c, 'destroy');
     if (options.volumes) await this.removeAnonymousVolumes(c);
   }
 
@@ -494,7 +583,8 @@ export class Engine {
 
   /** Undoes a failed create. */
   private async discard(c: Container): Promise<void> {
-    await this.removeLocked(c, { volumes: true });
+    // Its create event was never recorded: neither is a destroy.
+    await this.removeLocked(c, { volumes: true, silent: true });
   }
 
   // ---- exec ---------------------------------------------------------------------------------
@@ -518,7 +608,11 @@ export class Engine {
       ...(options.privileged ? { capabilities: [...ALL_CAPABILITIES] } : {}),
     });
     const detach = options.detach ?? false;
-    return this.runtime.exec(c.id, proc, {
+    // Docker's exec events: the action carries the command line, the attributes the exec's ID.
+    const execId = randomBytes(32).toString('hex');
+    const commandLine = options.cmd.join(' ');
+    this.emitContainer(c, `exec_create: ${commandLine}`, { execID: execId });
+    const execed = await this.runtime.exec(c.id, proc, {
       detach,
       stdio: [
         options.stdin && !detach ? 'inherit' : 'ignore',
@@ -526,6 +620,13 @@ export class Engine {
         detach ? 'ignore' : 'inherit',
       ],
     });
+    this.emitContainer(c, `exec_start: ${commandLine}`, { execID: execId });
+    // A detached exec is nobody's child here: its end is not seen, so no exec_die for it.
+    execed.exit?.then(
+      (code) => this.emitContainer(c, 'exec_die', { execID: execId, exitCode: String(code) }),
+      () => undefined,
+    );
+    return execed;
   }
 
   // ---- export -------------------------------------------------------------------------------
@@ -609,6 +710,70 @@ export class Engine {
     };
   }
 
+  // ---- events, restart policies, rename, prune, boot (issue 5) ------------------------------
+
+  /** Records a container event with Docker's attributes (labels, image, name). */
+  emitContainer(c: Container, action: string, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, c.id, containerEventAttributes(c, extra));
+  }
+
+  /** The events of an exit just recorded: `oom` first when the kernel killed it, then `die`. */
+  private recordExitEvents(c: Container): void {
+    if (c.oomKilled) this.emitContainer(c, 'oom');
+    const ran = Date.parse(c.finishedAt ?? '') - Date.parse(c.startedAt ?? '');
+    this.emitContainer(c, 'die', {
+      exitCode: String(c.exitCode ?? 0),
+      execDuration: String(Number.isFinite(ran) ? Math.max(0, Math.floor(ran / 1000)) : 0),
+    });
+  }
+
+  /**
+   * The monitor's exit command (`container cleanup`): records the exit (cleanup), then, when the
+   * restart policy asked for a restart, waits out the back-off and starts the container again — the
+   * same container, under a new monitor. No lease is held while waiting: `stop`, `kill`, `restart`
+   * and `rm -f` meanwhile drop the claim (restart_waiter), and the start after the wait happens
+   * only if this process's claim is still there. Returns the container as last seen.
+   */
+  async cleanupAfterExit(ref: string): Promise<Container | undefined> {
+    const id = (this.records.get(ref) ?? this.records.resolve(ref)).id;
+    const token = selfOwner();
+    let delay: number | undefined;
+    const cleaned = await this.lock(id, 'cleanup', async () => {
+      const c = await this.cleanupLocked(id, { autoRemove: true });
+      // 'due': an exit recorded (by us or by a `ps` that came first) that nobody waits on yet.
+      if (c?.restartWaiter === 'due' && c.state === 'exited') {
+        c.restartWaiter = token;
+        this.records.update(c);
+        delay = c.restartDelayMs ?? 0;
+      }
+      return c;
+    });
+    if (delay === undefined) return cleaned;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    return this.lock(id, 'restart', async () => {
+      const c = this.records.get(id);
+      if (!c || c.restartWaiter !== token || c.state !== 'exited') return c;
+      return this.startLocked(id, {}, true);
+    });
+  }
+
+  /** `docker rename`: a new name for a container in any state; event `rename` (oldName). */
+  async rename(ref: string, newName: string): Promise<Container> {
+    if (ref === '' || newName === '') throw invalidArgument('Neither old nor new names may be empty');
+    const id = this.records.resolve(ref).id;
+    const done = await this.lock(id, 'rename', async () => {
+      const c = this.mustGet(id);
+      const name = checkName(newName.replace(/^\//, ''));
+      if (name === c.name)
+        throw invalidArgument('Renaming a container with the same name as its current name');
+      this.records.rename(id, name);
+      const renamed = this.mustGet(id);
+      this.emitContainer(renamed, 'rename', { oldName: `/${c.name}` });
+      return renamed;
+    });
+    return done ?? this.gone(ref);
+  }
+
   // ---- networks (issue 7) -------------------------------------------------------------------
 
   /** `network connect`: the container joins the network now if it runs, and at every start. */
@@ -676,10 +841,65 @@ export class Engine {
     const done = await this.lock(id, action, async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       await step(c);
-      this.events.emit('container', action, c.id, containerOpAttributes(c));
+      this.emitContainer(c, action);
       return c;
     });
     return done ?? this.gone(ref);
+  }
+
+  /**
+   * `docker container prune`: removes every container that is not running (nor restarting) and
+   * matches the filters; returns the removed ids and the bytes of their writable layers.
+   */
+  async prune(
+    match: (c: Container) => boolean,
+    sizeOf: (c: Container) => Promise<number>,
+  ): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of await this.list()) {
+      if (c.state === 'running' || c.state === 'removing' || isRestarting(c) || !match(c)) continue;
+      const size = await sizeOf(c).catch(() => 0);
+      try {
+        await this.remove(c.id, { volumes: false });
+      } catch (err) {
+        // Started or removed by someone else meanwhile: not ours to prune any more.
+        if (err instanceof SkiffError && (err.kind === 'FailedPrecondition' || err.kind === 'NotFound'))
+          continue;
+        throw err;
+      }
+      deleted.push(c.id);
+      reclaimed += size;
+    }
+    this.events.emit('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { deleted, reclaimed };
+  }
+
+  /**
+   * `skiff system boot`, run once by the host's init system after a reboot: records what the reboot
+   * ended (records that say running while no monitor is alive), then starts, as dockerd does when it
+   * starts, the containers with `always` and those with `unless-stopped` the user did not stop.
+   * Returns the containers started and those that failed to start.
+   */
+  async boot(): Promise<{ started: Container[]; failed: { container: Container; error: unknown }[] }> {
+    await this.recover();
+    const started: Container[] = [];
+    const failed: { container: Container; error: unknown }[] = [];
+    for (const listed of this.records.list()) {
+      const c = await this.refresh(listed);
+      if (c.state !== 'exited' || isRestarting(c) || !restartAtBoot(c)) continue;
+      try {
+        const done = await this.lock(c.id, 'start', async () => {
+          const now = this.mustGet(c.id);
+          if (now.state !== 'exited' || isRestarting(now)) return undefined;
+          return this.startLocked(c.id, {});
+        });
+        if (done) started.push(done);
+      } catch (error) {
+        failed.push({ container: c, error });
+      }
+    }
+    return { started, failed };
   }
 
   /** Whether the container's processes are frozen (Docker's State.Paused), read from its freezer. */
@@ -706,7 +926,7 @@ export class Engine {
       if (c.state === 'running' && Object.keys(resources).length > 0)
         warnings = await updateContainer(this.runtime.store, c.id, resources);
       this.records.updateHostConfig(c.id, hostConfig);
-      this.events.emit('container', 'update', c.id, containerOpAttributes(c));
+      this.emitContainer(c, 'update');
       return { container: { ...c, hostConfig }, warnings };
     });
     return done ?? this.gone(ref);
@@ -759,6 +979,16 @@ export class Engine {
     });
     return done ?? this.gone(ref);
   }
+}
+
+/** A RestartPolicy name that asks for restarts. */
+function hasPolicy(name: string | undefined): boolean {
+  return name !== undefined && name !== '' && name !== 'no';
+}
+
+/** A signal's number (Docker's kill event carries it as a decimal string). */
+function signalNumber(signal: NodeJS.Signals | number): number {
+  return typeof signal === 'number' ? signal : (osConstants.signals[signal] ?? 0);
 }
 
 /** SIGKILL or the container's stop signal: what dockerd resumes a paused container for. */

@@ -34,6 +34,7 @@ export async function findImage(
   ref: string,
   pull: 'missing' | 'always' | 'never',
   log: (text: string) => void = (text) => process.stderr.write(text),
+  onPulled?: (familiarRef: string) => void,
 ): Promise<Image> {
   if (!ref) throw new SkiffError('InvalidArgument', 'no image given: name the image to run');
   try {
@@ -46,6 +47,7 @@ export async function findImage(
   if (pull === 'missing') log(`Unable to find image '${familiarOf(ref)}' locally\n`);
   const result = await pullImage(store, ref, { onStatus: (s) => log(pullStatusLine(s)) });
   log(pullSummaryLines(result));
+  onPulled?.(familiarOf(ref));
   return result.image;
 }
 

@@ -12,5 +12,14 @@ export * from './list.ts';
 // docker pause/unpause/top/update (the Engine's methods) and what they answer.
 export { parsePsOutput, type TopResult } from './pause.ts';
 export type { Container, ContainerState } from './records.ts';
+export {
+  hasRestartPolicy,
+  isRestarting,
+  nextBackoffMs,
+  parseRestartPolicy,
+  restartAfterExit,
+  restartAtBoot,
+  validateRestartPolicy,
+} from './restart-policy.ts';
 export { cgroupUpdate, mergeResourceUpdate, type ResourceUpdate } from './update.ts';
 export { containersByImage } from './usage.ts';

@@ -17,6 +17,7 @@ import type {
 } from '../networks/index.ts';
 import { DEFAULT_NETWORK_NAME } from '../spec/index.ts';
 import type { Container } from './records.ts';
+import { isRestarting } from './restart-policy.ts';
 
 /** Go's zero time.Time as Docker prints a time that never happened. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -24,6 +25,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Docker's State.Status: created | running | paused | restarting | removing | exited | dead. */
 export function dockerStateString(c: Container): string {
   if (c.state === 'running') return c.paused ? 'paused' : 'running';
+  if (isRestarting(c)) return 'restarting';
   if (c.state === 'removing') return 'removing';
   return c.startedAt === undefined ? 'created' : 'exited';
 }
@@ -35,6 +37,7 @@ const since = (iso: string | undefined, now: number) =>
 export function statusText(c: Container, now = Date.now()): string {
   if (c.state === 'running') return `Up ${since(c.startedAt, now)}${c.paused ? ' (Paused)' : ''}`;
   if (c.state === 'removing') return 'Removal In Progress';
+  if (isRestarting(c)) return `Restarting (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
   if (c.startedAt === undefined) return 'Created';
   if (c.finishedAt === undefined) return '';
   return `Exited (${c.exitCode ?? 0}) ${since(c.finishedAt, now)} ago`;
@@ -294,6 +297,8 @@ export interface InspectExtras {
 export function inspectContainer(c: Container, extras: InspectExtras): Record<string, unknown> {
   const { path: cmdPath, args } = containerCommand(c);
   const running = c.state === 'running';
+  // Docker keeps Running true while a restart waits out its back-off.
+  const restarting = isRestarting(c);
   const logging = c.hostConfig.LogConfig?.Type !== 'none';
   return {
     Id: c.id,
@@ -302,9 +307,9 @@ export function inspectContainer(c: Container, extras: InspectExtras): Record<st
     Args: args,
     State: {
       Status: dockerStateString(c),
-      Running: running,
+      Running: running || restarting,
       Paused: running && c.paused === true,
-      Restarting: false,
+      Restarting: restarting,
       OOMKilled: c.oomKilled,
       Dead: false,
       Pid: running ? (c.pid ?? 0) : 0,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { invalidArgument } from '../../common/index.ts';
 import { dockerStateString } from './inspect.ts';
 import type { Container } from './records.ts';
+import { isRestarting } from './restart-policy.ts';
 
 export interface ListOptions {
   /** -a: every container, not only running ones. */
@@ -139,7 +140,8 @@ export function selectContainers(
   const sorted = [...containers].sort((a, b) =>
     a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? 1 : -1,
   );
-  const kept = sorted.filter((c) => (all || c.state === 'running') && filter(c));
+  // Restarting counts as running (Docker's State.Running stays true during the back-off).
+  const kept = sorted.filter((c) => (all || c.state === 'running' || isRestarting(c)) && filter(c));
   return limit !== undefined ? kept.slice(0, limit) : kept;
 }
 

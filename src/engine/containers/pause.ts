@@ -8,11 +8,6 @@ import { failedPrecondition, runtimeFailure, SkiffError } from '../../common/ind
 import { containerPids, pauseContainer, type Runtime, resumeContainer } from '../../runtime/index.ts';
 import type { Container } from './records.ts';
 
-/** The attributes of an event about c (Docker's: the labels, image and name). */
-export function containerOpAttributes(c: Container): Record<string, string> {
-  return { ...(c.config.Labels ?? {}), image: c.config.Image ?? c.image, name: c.name };
-}
-
 /** Whether the running container c is frozen (runc's `paused`); false for anything else. */
 export async function isPaused(runtime: Runtime, c: Container): Promise<boolean> {
   if (c.state !== 'running') return false;

@@ -38,6 +38,12 @@ export interface Container {
   error?: string;
   /** Frozen (docker pause): read from the freezer by the reading side (describe.ts), never stored. */
   paused?: boolean;
+  /** Docker's HasBeenManuallyStopped / ExitOnNext: 0, 1 or 2 (see ./restart-policy.ts). */
+  manualStop?: number;
+  /** The process waiting out the restart back-off ("pid:starttime"), or 'due' (nobody waits yet). */
+  restartWaiter?: string;
+  /** The restart manager's last back-off in ms (0: the next one is the first). */
+  restartDelayMs?: number;
 }
 
 interface Row {
@@ -60,6 +66,9 @@ interface Row {
   mounts: string;
   lock_owner: string | null;
   lock_op: string | null;
+  manually_stopped: number;
+  restart_waiter: string | null;
+  restart_delay_ms: number;
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -83,6 +92,9 @@ function fromRow(row: Row): Container {
     hostConfig: JSON.parse(row.host_config) as HostConfig,
     mounts: JSON.parse(row.mounts) as ResolvedMount[],
     error: opt(row.error),
+    manualStop: row.manually_stopped,
+    restartWaiter: opt(row.restart_waiter),
+    restartDelayMs: row.restart_delay_ms,
   };
 }
 
@@ -132,7 +144,8 @@ export class ContainerRecords {
     this.db
       .prepare(
         `UPDATE containers SET state = ?, pid = ?, pid_start_time = ?, started_at = ?, finished_at = ?,
-           exit_code = ?, oom_killed = ?, restart_count = ?, mounts = ?, error = ? WHERE id = ?`,
+           exit_code = ?, oom_killed = ?, restart_count = ?, mounts = ?, error = ?, manually_stopped = ?,
+           restart_waiter = ?, restart_delay_ms = ? WHERE id = ?`,
       )
       .run(
         c.state,
@@ -145,8 +158,40 @@ export class ContainerRecords {
         c.restartCount,
         JSON.stringify(c.mounts),
         c.error ?? null,
+        c.manualStop ?? 0,
+        c.restartWaiter ?? null,
+        c.restartDelayMs ?? 0,
         c.id,
       );
+  }
+
+  /**
+   * Records a stop by the user (./restart-policy.ts: 1 or 2, never lowered) without the lease (kill
+   * takes none); 2 also drops a pending restart.
+   */
+  markManualStop(id: string, level: number): void {
+    this.db
+      .prepare(
+        `UPDATE containers SET manually_stopped = MAX(manually_stopped, ?),
+           restart_waiter = CASE WHEN ? >= 2 THEN NULL ELSE restart_waiter END WHERE id = ?`,
+      )
+      .run(level, level, id);
+  }
+
+  /** Renames a container (its name is unique: a taken name is Docker's conflict). */
+  rename(id: string, name: string): void {
+    try {
+      this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, id);
+    } catch (err) {
+      if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
+        const other = this.findByName(name);
+        throw alreadyExists(
+          `Conflict. The container name "/${name}" is already in use by container "${other?.id ?? '?'}". You have to remove (or rename) that container to be able to reuse that name.`,
+          err,
+        );
+      }
+      throw err;
+    }
   }
 
   delete(id: string): void {

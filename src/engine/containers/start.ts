@@ -36,7 +36,14 @@ export interface PreparedContainer {
 
 export async function prepareContainer(engine: Engine, request: CreateRequest): Promise<PreparedContainer> {
   const store = await engine.imageStore();
-  const image = await findImage(store, request.config.Image ?? '', request.pull ?? 'missing');
+  // docker's pull event for the image `run` pulled (moby: ID the reference, name its repository).
+  const image = await findImage(
+    store,
+    request.config.Image ?? '',
+    request.pull ?? 'missing',
+    undefined,
+    (ref) => engine.events.emit('image', 'pull', ref, { name: ref.replace(/(@.*|:[^:/]*)$/, '') }),
+  );
   const config = mergeImageConfig(request.config, await imageRuntimeConfig(store, image));
   if (!config.Entrypoint?.length && !config.Cmd?.length)
     throw invalidArgument('No command specified: give one after the image name, or use --entrypoint');

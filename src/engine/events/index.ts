@@ -1,1 +1,3 @@
+export * from './attributes.ts';
 export * from './event-log.ts';
+export * from './filter.ts';

@@ -53,14 +53,8 @@ export async function runHealthCheck(engine: Engine, ref: string): Promise<Healt
   if (!recorded) return undefined;
   const changed = recorded.before.Status !== recorded.after.Status;
   // dockerd logs health_status on every change of status (never for `starting`, which is only set).
-  if (changed)
-    engine.events.emit('container', `health_status: ${recorded.after.Status}`, c.id, eventAttributes(c));
+  if (changed) engine.emitContainer(c, `health_status: ${recorded.after.Status}`);
   return { result, state: recorded.after, changed };
-}
-
-/** Docker's container event attributes: the labels, then image and name. */
-function eventAttributes(c: Container): Record<string, string> {
-  return { ...(c.config.Labels ?? {}), image: c.image, name: c.name };
 }
 
 /** The container still runs the same run as when the probe started (no stop, no restart meanwhile). */

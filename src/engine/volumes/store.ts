@@ -19,6 +19,7 @@ import {
   syscallError,
 } from '../../common/index.ts';
 import { openEngineDb } from '../db.ts';
+import { EventLog } from '../events/index.ts';
 import type { ResolvedMount } from '../mount-types.ts';
 import { type EnginePaths, volumeData, volumesDir } from '../paths.ts';
 import { copyTree, isEmptyDir, resolveInRoot } from './copy-up.ts';
@@ -91,10 +92,13 @@ export class VolumeStore {
   readonly #db: Database;
   readonly #paths: EnginePaths;
   readonly #ownsDb: boolean;
+  /** Docker's volume events (create, destroy), in the engine's event log of the same database. */
+  readonly #events: EventLog;
 
   /** Over an open engine database (the caller closes it). */
   constructor(db: Database, paths: EnginePaths, ownsDb = false) {
     this.#db = db;
+    this.#events = new EventLog(db);
     this.#paths = paths;
     this.#ownsDb = ownsDb;
   }
@@ -133,7 +137,7 @@ export class VolumeStore {
     } catch (err) {
       throw syscallError('mkdir', data, err);
     }
-    this.#db
+    const inserted = this.#db
       .prepare(
         `INSERT OR IGNORE INTO volumes (name, driver, created, labels, options, anonymous, populated)
          VALUES (?, ?, ?, ?, ?, ?, 0)`,
@@ -146,6 +150,7 @@ export class VolumeStore {
         JSON.stringify(driverOptions),
         anonymous ? 1 : 0,
       );
+    if (Number(inserted.changes) > 0) this.#events.emit('volume', 'create', name, { driver });
     return this.get(name);
   }
 
@@ -196,6 +201,7 @@ export class VolumeStore {
       if (users.length > 0)
         throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
       this.#db.prepare('DELETE FROM volumes WHERE name = ?').run(name);
+      this.#events.emit('volume', 'destroy', name, { driver: 'local' });
       // Moved aside before the commit: a volume of the same name created right after is not touched
       // by the removal below. (`.` cannot start a volume name, so the name is free.)
       return this.#moveAside(name);
@@ -228,6 +234,7 @@ export class VolumeStore {
       deleted.push(volume.name);
       reclaimed += size;
     }
+    this.#events.emit('volume', 'prune', '', { reclaimed: String(reclaimed) });
     return { deleted, reclaimed };
   }
 

@@ -23,6 +23,7 @@ const command: CommandDef = {
       if (c.state !== 'running')
         throw daemonError('You cannot attach to a stopped container, start it first');
       const client = await AttachClient.connect(shimDir(engine.paths, c.id));
+      engine.emitContainer(c, 'attach');
       try {
         const exit = await runSession(client, engine, c.id, {
           tty: c.config.Tty ?? false,

@@ -18,7 +18,8 @@ const command: CommandDef = {
     // opening it would make it again.
     if (!existsSync(databasePath(ctx.globals.root))) return 0;
     try {
-      await withEngine(ctx, (engine) => engine.cleanup(args[0]!));
+      // Also the restart policy's wait and restart (engine.cleanupAfterExit).
+      await withEngine(ctx, (engine) => engine.cleanupAfterExit(args[0]!));
     } catch (err) {
       // Removed meanwhile (rm -f, --rm by an attached run): nothing left to clean.
       if (err instanceof SkiffError && err.kind === 'NotFound') return 0;

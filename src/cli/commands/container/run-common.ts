@@ -1,6 +1,6 @@
 /** What `run`, `create`, `start -a` and `attach` share: errors as docker prints them, the attach. */
 import { SkiffError } from '../../../common/index.ts';
-import { AttachClient, type Container, type Engine } from '../../../engine/index.ts';
+import { AttachClient, type Container, type Engine, hasRestartPolicy } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import { runSession } from './attach-session.ts';
 
@@ -33,11 +33,14 @@ export async function startAttached(
   commandPath: string,
 ): Promise<number> {
   let client: AttachClient | undefined;
+  // With a restart policy the monitor's cleanup must run (it restarts the container): not claimed.
+  const claim = !hasRestartPolicy(container);
   try {
     await engine.start(container.id, {
-      beforeStart: async (dir) => {
+      beforeStart: async (dir, c) => {
         client = await AttachClient.connect(dir);
-        client.claimCleanup();
+        if (claim) client.claimCleanup();
+        engine.emitContainer(c, 'attach');
       },
     });
   } catch (err) {
@@ -49,6 +52,7 @@ export async function startAttached(
   const attached = client!;
   try {
     const exit = await runSession(attached, engine, container.id, options);
+    if (!claim) return exit.exitCode;
     await engine.cleanup(container.id);
     attached.cleanupDone();
     return exit.exitCode;

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ramInBytes } from '../../../common/index.ts';
 import type { ContainerConfig, HostConfig, Mount, Ulimit } from '../../../engine/index.ts';
-import { isNamespacedSysctl, logOptions, networkModeOf, rlimitType } from '../../../engine/index.ts';
+import {
+  isNamespacedSysctl,
+  logOptions,
+  networkModeOf,
+  parseRestartPolicy,
+  rlimitType,
+} from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
 import { HEALTH_FLAGS, healthConfig, NO_HEALTHCHECK_FLAG } from './health-flags.ts';
@@ -66,6 +72,7 @@ export const CREATE_FLAGS: readonly FlagSpec[] = [
   bool('privileged', 'Give extended privileges to this container'),
   str('pull', 'Pull image before running ("always", "missing", "never")', { defaultText: '"missing"' }),
   bool('read-only', "Mount the container's root filesystem as read only"),
+  str('restart', 'Restart policy to apply when a container exits', { defaultText: '"no"' }),
   bool('rm', 'Automatically remove the container and its associated anonymous volumes when it exits'),
   list('security-opt', 'Security Options'),
   str('shm-size', 'Size of /dev/shm', { valueName: 'bytes' }),
@@ -548,6 +555,15 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
   const logConfig = { Type: logDriver, Config: kvMap(logOpts) };
   logOptions(logConfig);
 
+  const restartText = text('restart');
+  const restartPolicy =
+    restartText === undefined
+      ? { Name: 'no' as const, MaximumRetryCount: 0 }
+      : parseRestartPolicy(restartText);
+  // docker's CLI refuses the pair before asking the daemon.
+  if (f.rm === true && restartPolicy.Name !== 'no' && restartPolicy.Name !== '')
+    throw new Error('conflicting options: cannot specify both --restart and --rm');
+
   const networkMode = text('network') ?? text('net') ?? 'default';
   networkModeOf({ NetworkMode: networkMode });
   const net = parseNetworkFlags(strings, f['publish-all'] === true);
@@ -597,7 +613,7 @@ function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
     ...(net.dns.length > 0 && { Dns: net.dns }),
     ...(net.dnsOptions.length > 0 && { DnsOptions: net.dnsOptions }),
     ...(net.dnsSearch.length > 0 && { DnsSearch: net.dnsSearch }),
-    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    RestartPolicy: restartPolicy,
     AutoRemove: f.rm === true,
     Mounts: mounts.length > 0 ? mounts : null,
     CapAdd: strings('cap-add').length > 0 ? strings('cap-add') : null,

@@ -2,6 +2,7 @@
 import { hasErrno } from '../../../common/index.ts';
 import { importRootfs } from '../../../image/index.ts';
 import { type CommandDef, daemonError } from '../../command.ts';
+import { emitImageEvent } from './events.ts';
 import { withStore } from './shared.ts';
 
 const command: CommandDef = {
@@ -38,6 +39,7 @@ const command: CommandDef = {
         throw err;
       }),
     );
+    emitImageEvent(ctx, 'import', image.id, image.id);
     ctx.out(`${image.id}\n`);
     return 0;
   },

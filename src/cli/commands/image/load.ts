@@ -1,6 +1,7 @@
 /** `skiff load` / `skiff image load`: docker-archive or oci-archive, from -i FILE or standard input. */
 import { loadArchive } from '../../../image/index.ts';
 import { type CommandDef, daemonError } from '../../command.ts';
+import { emitImageEvent } from './events.ts';
 import { familiar, withStore } from './shared.ts';
 
 const command: CommandDef = {
@@ -24,6 +25,7 @@ const command: CommandDef = {
     }
     const loaded = await withStore(ctx, (store) => loadArchive(store, input ?? process.stdin));
     for (const image of loaded) {
+      emitImageEvent(ctx, 'load', image.id, image.id);
       if (image.names.length === 0) ctx.out(`Loaded image ID: ${image.id}\n`);
       for (const name of image.names) ctx.out(`Loaded image: ${familiar(name)}\n`);
     }

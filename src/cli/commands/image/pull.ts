@@ -18,6 +18,16 @@ import {
   referenceName,
 } from '../../../image/index.ts';
 import { type CommandDef, type Context, daemonError, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { emitImageEvent } from './events.ts';
+import { familiar } from './shared.ts';
+
+/** `busybox:latest` -> `busybox`, `x@sha256:…` -> `x` (docker's FamiliarName). */
+function repositoryOf(ref: string): string {
+  const at = ref.indexOf('@');
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
 
 /** `linux/amd64`, `linux/arm64/v8`, `amd64` (os defaults to linux). */
 export function parsePlatform(text: string): Platform {
@@ -68,6 +78,9 @@ const command: CommandDef = {
         onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
       });
       if (!quiet) ctx.out(pullSummaryLines(result));
+      // moby: LogImageEvent(FamiliarString(ref), FamiliarName(ref), pull).
+      const shown = familiar(result.reference);
+      emitImageEvent(ctx, 'pull', shown, repositoryOf(shown));
       ctx.out(`${result.reference}\n`);
       return 0;
     } catch (err) {

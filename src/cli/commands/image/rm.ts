@@ -3,6 +3,7 @@ import { SkiffError } from '../../../common/index.ts';
 import { containersByImage } from '../../../engine/index.ts';
 import { type ImageStore, LayerStore } from '../../../image/index.ts';
 import { type CommandDef, type Context, daemonError } from '../../command.ts';
+import { emitImageEvent } from './events.ts';
 import { familiar, imageError, shortId, withStore } from './shared.ts';
 
 type Users = Map<string, { id: string; state: string }[]>;
@@ -29,7 +30,10 @@ function removeUsed(ctx: Context, store: ImageStore, input: string, users: Users
     );
   }
   const references = byId ? [...image.repoTags, ...image.repoDigests] : [input];
-  for (const reference of references) ctx.out(`Untagged: ${familiar(store.untag(reference))}\n`);
+  for (const reference of references) {
+    ctx.out(`Untagged: ${familiar(store.untag(reference))}\n`);
+    emitImageEvent(ctx, 'untag', image.id, image.id);
+  }
   return true;
 }
 
@@ -38,8 +42,15 @@ function removeOne(ctx: Context, store: ImageStore, input: string, force: boolea
   const image = store.resolve(input);
   try {
     const result = store.remove(input, { force });
-    for (const name of result.untagged) ctx.out(`Untagged: ${familiar(name)}\n`);
-    for (const id of result.deleted) ctx.out(`Deleted: ${id}\n`);
+    // moby: LogImageEvent(imgID, imgID, untag|delete).
+    for (const name of result.untagged) {
+      ctx.out(`Untagged: ${familiar(name)}\n`);
+      emitImageEvent(ctx, 'untag', image.id, image.id);
+    }
+    for (const id of result.deleted) {
+      ctx.out(`Deleted: ${id}\n`);
+      emitImageEvent(ctx, 'delete', id, id);
+    }
   } catch (err) {
     // docker's wording for an image tagged in several repositories, removed by ID without -f.
     if (err instanceof SkiffError && err.kind === 'FailedPrecondition')

@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { saveArchive } from '../../../image/index.ts';
 import { type CommandDef, EXIT_USAGE, StatusError } from '../../command.ts';
+import { emitImageEvent } from './events.ts';
 import { imageError, withStore } from './shared.ts';
 
 const FORMATS = ['docker-archive', 'oci-archive'] as const;
@@ -43,6 +44,10 @@ const command: CommandDef = {
           format as (typeof FORMATS)[number],
           output ?? createWriteStream('', { fd: 1 }),
         );
+        for (const ref of args) {
+          const id = store.resolve(ref).id;
+          emitImageEvent(ctx, 'save', id, id);
+        }
       } catch (err) {
         throw imageError(err, args.join(' '));
       }

@@ -1,7 +1,8 @@
 /** `skiff tag SOURCE TARGET` / `skiff image tag`. */
 import { parseDockerRef } from '../../../image/index.ts';
 import { type CommandDef, EXIT_FAILURE, StatusError } from '../../command.ts';
-import { imageError, withStore } from './shared.ts';
+import { emitImageEvent } from './events.ts';
+import { familiar, familiarInput, imageError, withStore } from './shared.ts';
 
 const command: CommandDef = {
   usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
@@ -21,6 +22,7 @@ const command: CommandDef = {
     await withStore(ctx, (store) => {
       try {
         store.tag(source, target);
+        emitImageEvent(ctx, 'tag', store.resolve(source).id, familiar(familiarInput(target)));
       } catch (err) {
         throw imageError(err, source);
       }
