@@ -134,7 +134,7 @@ test('two namespaces on one network reach each other; a published port reaches a
   await s.detach(net.name, 'ctr-b', 'eth0', b);
   assert.deepEqual(iptablesMentioning('ctr-a'), []);
   assert.deepEqual(iptablesMentioning('ctr-b'), []);
-  assert.deepEqual(iptablesMentioning(ea.ipAddress + '/'), []);
+  assert.deepEqual(iptablesMentioning(`${ea.ipAddress}/`), []);
   assert.equal(
     execFileSync('ip', ['-o', 'link', 'show', 'master', net.bridge!], { encoding: 'utf8' }).trim(),
     '',

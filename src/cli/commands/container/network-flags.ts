@@ -71,7 +71,9 @@ export function parsePublish(spec: string, into: Bindings): void {
     );
   containerPorts.forEach((port, i) => {
     const key = `${port}/${proto}`;
-    (into[key] ??= []).push({ HostIp: ip, HostPort: hostPorts[i] === undefined ? '' : String(hostPorts[i]) });
+    const bindings = into[key] ?? [];
+    bindings.push({ HostIp: ip, HostPort: hostPorts[i] === undefined ? '' : String(hostPorts[i]) });
+    into[key] = bindings;
   });
 }
 
