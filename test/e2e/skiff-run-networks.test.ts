@@ -267,6 +267,28 @@ test('connect/disconnect on a running container; --ip and --network-alias; names
       .filter(Boolean),
     ['eth0', 'lo'],
   );
+  // docker's network events: the network is the actor, the container an attribute.
+  const events = ok(
+    e.skiff([
+      'events',
+      '--since',
+      '0',
+      '--until',
+      '0s',
+      '--filter',
+      'type=network',
+      '--filter',
+      'network=back',
+      '--format',
+      '{{.Action}} {{.Actor.Attributes.name}}',
+    ]),
+  );
+  assert.deepEqual(events.split('\n').filter(Boolean), [
+    'create back',
+    'connect back',
+    'connect back',
+    'disconnect back',
+  ]);
   const ip = e.skiff(['run', '--rm', '--network', 'none', '--ip', '10.1.1.1', 'busybox', 'true']);
   assert.equal(ip.status, 125);
   assert.match(ip.stderr, /supported only for user-defined networks/);

@@ -51,6 +51,7 @@ import {
   type EndpointConfig,
   type EndpointsConfig,
   openNetworks,
+  readNetworkState,
 } from '../networks/index.ts';
 import {
   containerDir,
@@ -521,7 +522,9 @@ export class Engine {
       if (!(err instanceof SkiffError && err.kind === 'NotFound')) throw err;
     }
     await unmountRootfs(containerRootfs(this.paths, c.id));
+    const attached = readNetworkState(this.paths, c.id)?.attachments ?? [];
     await disconnectContainer(this.paths, c, () => this.records.list());
+    for (const a of attached) this.emitNetwork('disconnect', a.network, a.networkId, c.id);
     // A monitor still ending (the init was just killed) may write its exit record in the meantime.
     await fs.rm(shimDir(this.paths, c.id), { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
   }
@@ -713,6 +716,15 @@ export class Engine {
   // ---- events, restart policies, rename, prune, boot (issue 5) ------------------------------
 
   /** Records a container event with Docker's attributes (labels, image, name). */
+  /** docker's network events: Actor is the network, the container in the attributes. */
+  emitNetwork(action: string, name: string, id: string, containerId?: string): void {
+    this.events.emit('network', action, id, {
+      ...(containerId ? { container: containerId } : {}),
+      name,
+      type: 'bridge',
+    });
+  }
+
   emitContainer(c: Container, action: string, extra: Record<string, string> = {}): void {
     this.events.emit('container', action, c.id, containerEventAttributes(c, extra));
   }
@@ -783,6 +795,7 @@ export class Engine {
     await this.lock(id, 'network-connect', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       await connectNetwork(this.paths, c, network, cfg, () => this.records.list());
+      this.emitNetwork('connect', network.name, network.id, c.id);
     });
   }
 
@@ -793,6 +806,7 @@ export class Engine {
     await this.lock(id, 'network-disconnect', async () => {
       const c = await this.refresh(this.mustGet(id), { cleanup: false });
       await disconnectNetwork(this.paths, c, network, () => this.records.list());
+      this.emitNetwork('disconnect', network.name, network.id, c.id);
     });
   }
 

@@ -13,7 +13,12 @@ import type { ContainerConfig } from '../docker-types.ts';
 import { containerFiles } from '../files.ts';
 import { probeOf, probeSchedule, validateHealthcheck } from '../health/probe.ts';
 import { resolveMounts } from '../mounts.ts';
-import { checkNetworkExists, connectContainer, saveDesiredNetworks } from '../networks/index.ts';
+import {
+  checkNetworkExists,
+  connectContainer,
+  readNetworkState,
+  saveDesiredNetworks,
+} from '../networks/index.ts';
 import {
   buildSpec,
   logOptions,
@@ -83,6 +88,8 @@ export async function startContainerProcess(
   const p = engine.paths_(c);
   const rootfs = await prepareStartRootfs(engine, c, p.rootfs);
   const netns = await connectContainer(engine.paths, c, () => engine.records.list());
+  for (const a of readNetworkState(engine.paths, c.id)?.attachments ?? [])
+    engine.emitNetwork('connect', a.network, a.networkId, c.id);
   const spec = buildSpec({
     id: c.id,
     config: c.config,

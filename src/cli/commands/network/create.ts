@@ -53,8 +53,8 @@ const command: CommandDef = {
     const ipRange = one('ip-range');
     if ((gateway || ipRange) && !subnet)
       throw daemonError(`--${gateway ? 'gateway' : 'ip-range'} needs --subnet`);
-    const network = await withNetworks(ctx, ({ networks }) =>
-      networks.create({
+    const network = await withNetworks(ctx, async ({ engine, networks }) => {
+      const made = await networks.create({
         name: args[0]!,
         driver: String(flags.driver ?? 'bridge'),
         ...(subnet ? { subnet } : {}),
@@ -62,8 +62,10 @@ const command: CommandDef = {
         ...(ipRange ? { ipRange } : {}),
         internal: Boolean(flags.internal),
         labels: keyValues(flags.label as string[] | undefined),
-      }),
-    );
+      });
+      engine.emitNetwork('create', made.name, made.id);
+      return made;
+    });
     ctx.out(`${network.id}\n`);
     return 0;
   },

@@ -62,6 +62,7 @@ const command: CommandDef = {
         if (!n.managed || n.name === DEFAULT_NETWORK || !keep(n.labels, n.created)) continue;
         if (containersUsing(engine.paths, engine.records, n).length > 0) continue;
         await networks.remove(n);
+        engine.emitNetwork('destroy', n.name, n.id);
         removed.push(n.name);
       }
       return removed;

@@ -20,6 +20,7 @@ const command: CommandDef = {
             throw daemonError(`${view.name} is a pre-defined network and cannot be removed`);
           checkUnused(engine.paths, engine.records, view.network);
           await networks.remove(view.network);
+          engine.emitNetwork('destroy', view.network.name, view.network.id);
           ctx.out(`${ref}\n`);
         } catch (err) {
           const message = networkError(err).message;
