@@ -2,14 +2,21 @@
  * Pull of a ~100 MB multi-layer image (the busybox rootfs plus three layers of half-compressible
  * content, gzip) from a local docker-registry (Debian's, on a free 127.0.0.1 port, pushed once by
  * skopeo) into an EMPTY store every run, interleaved, medians and ratios against podman in one run:
- *   - `skiff pull` (downloads and verifies; it does not unpack: layers unpack when a container first
- *     needs them),
- *   - `skiff pull` + the first `skiff run --rm --network none IMAGE true` (download + unpack + a run:
- *     the fair row against podman, which unpacks during its pull),
+ *   - `skiff pull` (downloads, verifies and unpacks: the layers unpack as they arrive),
+ *   - `skiff pull` + the first `skiff run --rm --network none IMAGE true` (the pull and a first
+ *     container, which finds its layers unpacked),
  *   - `podman pull --tls-verify=false` (overlay storage, --runtime runc, a throw-away root),
  *   - `skopeo copy --src-tls-verify=false docker://… oci:DIR` (download only, no unpack).
  *
- *   node bench/registry-pull.ts [iterations]
+ *
+ * Every run gets a fresh, empty root, and the roots are deleted only at the end (`--delete-between`:
+ * after every run, as before). Deleting a ~5000-file store right before the next timed run made every
+ * tool's file creation ~30× slower on this VM's ext4: its inode allocator checks each free inode for
+ * a recent deletion (recently_deleted() in find_inode_bit, `perf record` shows it as 60% of the time),
+ * which for a minute after a large rm walks thousands of freed inodes per new file. That measured the
+ * file system's reaction to the benchmark's own clean-up, for all tools alike.
+ *
+ *   node bench/registry-pull.ts [iterations] [--delete-between]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +29,14 @@ import { startRegistry } from '../test/helpers/registry.ts';
 import { makeRootfs, tempDir } from '../test/helpers/rootfs.ts';
 import { measureInterleaved, type Runner, report, which } from './lib.ts';
 
-const ITERATIONS = Number(process.argv[2] ?? 5);
+const ITERATIONS = Number(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 5);
+const DELETE_BETWEEN = process.argv.includes('--delete-between');
+/** Clean-ups deferred to the end (see the header). */
+const leftovers: (() => void)[] = [];
+function retire(fn: () => void): void {
+  if (DELETE_BETWEEN) fn();
+  else leftovers.push(fn);
+}
 const MB = 1024 * 1024;
 
 /** Half-compressible content: a random half and a repeated half, as real binaries roughly are. */
@@ -76,42 +90,51 @@ async function pushImage(work: string, ref: string): Promise<string> {
   return `${layers.length} layers, ${size(gz.reduce((n, l) => n + l.length, 0))} MB gzip (${size(layers.reduce((n, l) => n + l.length, 0))} MB unpacked)`;
 }
 
-/** skiff with a fresh root and runroot per run, emptied by reset. */
+/** skiff with a fresh root and runroot per run. */
 function skiffRunners(work: string, runroot: string, ref: string): Runner[] {
-  const root = path.join(work, 'skiff');
+  let n = 0;
   // The runroot is short (under /run): the monitor's unix sockets live there.
-  const env = { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: path.join(runroot, 's') };
+  const env = () => ({
+    ...process.env,
+    SKIFF_ROOT: path.join(work, `skiff-${n}`),
+    SKIFF_RUNROOT: path.join(runroot, `s${n}`),
+  });
   const reset = () => {
-    rmSync(root, { recursive: true, force: true });
-    rmSync(env.SKIFF_RUNROOT, { recursive: true, force: true });
+    const { SKIFF_ROOT: root, SKIFF_RUNROOT: rr } = env();
+    retire(() => {
+      rmSync(root, { recursive: true, force: true });
+      rmSync(rr, { recursive: true, force: true });
+    });
+    n++;
   };
   return [
-    { name: 'skiff pull (no unpack)', once: () => run(SKIFF, ['pull', '-q', ref], env), reset },
+    { name: 'skiff pull (unpacks)', once: () => run(SKIFF, ['pull', '-q', ref], env()), reset },
     {
-      name: 'skiff pull + first run --rm (unpacks)',
+      name: 'skiff pull + first run --rm',
       once: () => {
-        run(SKIFF, ['pull', '-q', ref], env);
-        run(SKIFF, ['run', '--rm', '--network', 'none', ref, 'true'], env);
+        run(SKIFF, ['pull', '-q', ref], env());
+        run(SKIFF, ['run', '--rm', '--network', 'none', ref, 'true'], env());
       },
       reset,
     },
   ];
 }
 
-/** podman in a throw-away root (overlay storage, runc, cgroupfs), reset after every pull. */
+/** podman in a throw-away root per run (overlay storage, runc, cgroupfs), reset afterwards. */
 function podmanRunner(work: string, runroot: string, ref: string, driver: 'overlay' | 'vfs'): Runner {
   work = path.join(work, `podman-${driver}`);
   mkdirSync(work);
-  // podman refuses a runroot longer than 50 characters.
-  const podmanRunroot = path.join(runroot, `p${driver[0]}`);
+  let n = 0;
   const conf = path.join(work, 'containers.conf');
   writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
   const env = { ...process.env, CONTAINERS_CONF: conf };
-  const base = [
+  // podman refuses a runroot longer than 50 characters.
+  const podmanRunroot = () => path.join(runroot, `p${driver[0]}${n}`);
+  const base = () => [
     '--root',
-    path.join(work, 'podman'),
+    path.join(work, `podman-${n}`),
     '--runroot',
-    podmanRunroot,
+    podmanRunroot(),
     '--storage-driver',
     driver,
     '--runtime',
@@ -121,26 +144,36 @@ function podmanRunner(work: string, runroot: string, ref: string, driver: 'overl
     '--events-backend',
     'none',
     '--tmpdir',
-    path.join(work, 'podman-tmp'),
+    path.join(work, `podman-tmp-${n}`),
   ];
   return {
     name: `podman pull (${driver}, unpacks)`,
-    once: () => run('podman', [...base, 'pull', '-q', '--tls-verify=false', ref], env),
+    once: () => run('podman', [...base(), 'pull', '-q', '--tls-verify=false', ref], env),
     reset: () => {
-      spawnSync('podman', [...base, 'system', 'reset', '--force'], { env, stdio: 'ignore' });
-      rmSync(podmanRunroot, { recursive: true, force: true });
-      for (const d of ['podman', 'podman-tmp']) rmSync(path.join(work, d), { recursive: true, force: true });
+      const [args, rr, i] = [base(), podmanRunroot(), n];
+      retire(() => {
+        spawnSync('podman', [...args, 'system', 'reset', '--force'], { env, stdio: 'ignore' });
+        rmSync(rr, { recursive: true, force: true });
+        for (const d of [`podman-${i}`, `podman-tmp-${i}`])
+          rmSync(path.join(work, d), { recursive: true, force: true });
+      });
+      n++;
     },
   };
 }
 
 function skopeoRunner(work: string, ref: string): Runner {
-  const dir = path.join(work, 'skopeo');
+  let n = 0;
+  const dir = () => path.join(work, `skopeo-${n}`);
   return {
     name: 'skopeo copy to oci: (no unpack)',
     once: () =>
-      run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:bench`]),
-    reset: () => rmSync(dir, { recursive: true, force: true }),
+      run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `oci:${dir()}:bench`]),
+    reset: () => {
+      const d = dir();
+      retire(() => rmSync(d, { recursive: true, force: true }));
+      n++;
+    },
   };
 }
 
@@ -163,15 +196,14 @@ async function main(): Promise<void> {
     const base = runners.some((r) => r.name.startsWith('podman'))
       ? 'podman pull (overlay, unpacks)'
       : runners[0]!.name;
+    const results = await measureInterleaved(runners, ITERATIONS, 1);
     report(
-      `pull of ${what} from a local registry into an empty store, ${ITERATIONS} runs each, interleaved (median)`,
-      await measureInterleaved(runners, ITERATIONS, 1),
+      `pull of ${what} from a local registry into an empty store, ${ITERATIONS} runs each, interleaved (median)${DELETE_BETWEEN ? ', stores deleted between runs' : ''}`,
+      results,
       base,
     );
-    console.log(
-      "skiff's pull downloads and verifies only; its layers unpack when a container first needs them (the second row).",
-    );
   } finally {
+    for (const fn of leftovers) fn();
     for (const fn of afters.reverse()) await fn();
     work.cleanup();
     runroot.cleanup();

@@ -7,6 +7,8 @@ import { build } from 'esbuild';
 const entries = {
   'skiff-runtime': 'src/runtime/cli/main.ts',
   skiff: 'src/cli/main.ts',
+  // The worker thread that unpacks a layer during a pull (src/image/layer/apply-worker.ts).
+  'skiff-unpack-worker': 'src/image/layer/unpack-worker.ts',
 };
 
 // The sources are ES modules that find files relative to import.meta.url; in the bundle that is

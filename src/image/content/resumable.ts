@@ -36,8 +36,14 @@ export interface ResumableIngest {
   append(source: ByteSource): Promise<void>;
   /** Forgets every byte (a source that restarts from zero). */
   reset(): Promise<void>;
-  /** Checks size and digest, then makes the blob visible under its digest (InvalidArgument if not). */
-  commit(): Promise<BlobInfo>;
+  /**
+   * Checks size and digest, then makes the blob visible under its digest (InvalidArgument if not);
+   * beforeLink, when given, is awaited after the checks and before the blob is visible, and its
+   * rejection refuses the blob (a pull that unpacks the same bytes waits for the unpack's diffID).
+   */
+  commit(beforeLink?: () => Promise<void>): Promise<BlobInfo>;
+  /** The bytes on disk so far, from byte 0 (what a consumer of the stream missed before a resume). */
+  written(): AsyncIterable<Buffer>;
   /** Closes; keep leaves the partial for a later resume, else it is removed. */
   close(keep: boolean): Promise<void>;
 }
@@ -180,7 +186,13 @@ class Partial implements ResumableIngest {
     this.offset = 0;
   }
 
-  async commit(): Promise<BlobInfo> {
+  async *written(): AsyncIterable<Buffer> {
+    if (this.offset === 0) return;
+    for await (const chunk of createReadStream(this.file, { start: 0, end: this.offset - 1 }))
+      yield chunk as Buffer;
+  }
+
+  async commit(beforeLink?: () => Promise<void>): Promise<BlobInfo> {
     const handle = this.open();
     if (this.offset !== this.size)
       throw invalidArgument(
@@ -196,6 +208,7 @@ class Partial implements ResumableIngest {
     } catch (err) {
       throw syscallError('sync', this.file, err);
     }
+    await beforeLink?.();
     const { algorithm, encoded } = parseDigest(this.digest);
     const target = path.join(path.dirname(path.dirname(this.file)), 'blobs', algorithm, encoded);
     await mkdir(path.dirname(target), { recursive: true });

@@ -31,6 +31,12 @@ export interface ApplyOptions {
   devices?: DevicePolicy;
   /** Keep the archive's uid/gid (default: when running as root). */
   preserveOwnership?: boolean;
+  /**
+   * Awaited after the whole archive is written and its diffID verified, just before the rename into
+   * place; a rejection refuses the layer like a bad diffID (nothing kept). A pull gates the commit on
+   * the compressed blob's digest, which its ingest verifies only at the end of the same stream.
+   */
+  beforeCommit?: (result: ApplyResult) => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -69,6 +75,7 @@ export async function apply(
         `layer diffID is ${result.diffId}, but the image config says ${options.expectedDiffId}`,
       );
     }
+    await options.beforeCommit?.(result);
     await fs.rename(temp, targetDir).catch((err: unknown) => {
       // Another unpacker of the same layer finished first: its copy stands, ours goes.
       if (hasErrno(err, 'ENOTEMPTY', 'EEXIST'))
@@ -100,7 +107,8 @@ async function checkTarget(targetDir: string): Promise<void> {
 }
 
 async function makeTempBeside(targetDir: string): Promise<string> {
-  const prefix = path.join(path.dirname(targetDir), `.${path.basename(targetDir)}.unpacking-`);
+  // The pid names the unpacker, so that the next one can tell a dead unpacker's leftover from a live one.
+  const prefix = path.join(path.dirname(targetDir), `.${path.basename(targetDir)}.unpacking-${process.pid}-`);
   return fs.mkdtemp(prefix).catch((err: unknown) => {
     throw syscallError('mkdtemp', prefix, err);
   });
@@ -182,9 +190,12 @@ async function feed(extract: tar.Extract, upstream: NodeJS.ReadableStream[]): Pr
   }
 }
 
+/** Output chunks of 256 KiB: fewer round trips through the thread pool than zlib's 16 KiB. */
+const INFLATE_CHUNK = 256 * 1024;
+
 function decompressor(compression: LayerCompression): Transform[] {
-  if (compression === 'gzip') return [zlib.createGunzip()];
-  if (compression === 'zstd') return [zlib.createZstdDecompress()];
+  if (compression === 'gzip') return [zlib.createGunzip({ chunkSize: INFLATE_CHUNK })];
+  if (compression === 'zstd') return [zlib.createZstdDecompress({ chunkSize: INFLATE_CHUNK })];
   return [];
 }
 

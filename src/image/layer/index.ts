@@ -3,6 +3,7 @@
  * with OCI whiteouts as overlay whiteouts, hostile archives refused, and the diffID computed on the way.
  */
 export { type ApplyOptions, type ApplyResult, apply } from './apply.ts';
+export { StreamingApply, type StreamingApplyOptions, UnpackWorkers } from './apply-worker.ts';
 export {
   type EntryRole,
   entryComponents,

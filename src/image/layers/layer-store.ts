@@ -49,9 +49,7 @@ export class LayerStore {
    * `rmi` running beside us while they are read.
    */
   async ensureLayers(image: Image): Promise<string[]> {
-    await fs.mkdir(this.root, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
-      throw syscallError('mkdir', this.root, err);
-    });
+    await this.mkdirRoot();
     const blobs = image.layers.map((l) => l.blob.digest);
     return this.images.withLease(blobs, async () => {
       const dirs: string[] = [];
@@ -74,6 +72,32 @@ export class LayerStore {
       }
       return dirs;
     });
+  }
+
+  /** Creates the layers directory (idempotent). */
+  async mkdirRoot(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      throw syscallError('mkdir', this.root, err);
+    });
+  }
+
+  /**
+   * Removes the temporary directories of unpackers that died (killed pulls): apply() names them
+   * `.<chain hex>.unpacking-<pid>-<random>`, and a pid that no longer exists unpacks nothing. Those of
+   * live processes stay (a reused pid keeps a leftover until gc's age limit).
+   */
+  async pruneStaleUnpacks(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.root);
+    } catch (err) {
+      if (hasErrno(err, 'ENOENT')) return;
+      throw syscallError('readdir', this.root, err);
+    }
+    for (const name of names) {
+      const pid = /^\.[a-f0-9]{64}\.unpacking-(\d+)-/.exec(name)?.[1];
+      if (pid !== undefined && !processExists(Number(pid))) await removeTree(path.join(this.root, name));
+    }
   }
 
   /** Chain IDs of the unpacked layers (temporary unpack and removal dirs are not layers). */
@@ -118,6 +142,7 @@ export class LayerStore {
       removed.push(chainId);
     }
     await this.pruneTemporaries();
+    await this.pruneStaleUnpacks();
     return { removed };
   }
 
@@ -138,6 +163,15 @@ export class LayerStore {
         if (stat && Date.now() - stat.mtimeMs > 60 * 60 * 1000) await removeTree(full);
       }
     }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return !hasErrno(err, 'ESRCH');
   }
 }
 

@@ -6,11 +6,16 @@
  * leaves its partial file, which the next pull claims and resumes. Every byte is still checked
  * against the digest at the end; a mismatch after a resume is tried once more from zero (the kept
  * bytes may be what is wrong), a mismatch of a whole download is refused and nothing is kept.
+ *
+ * With a tap (a pull unpacking the layer as it arrives, pull-layer.ts), the tap sees the blob's bytes
+ * in order from byte 0: a partial file from an earlier run is replayed to it first, and every time the
+ * download goes back to zero the tap is told to restart.
  */
 import { invalidArgument, SkiffError } from '../../common/index.ts';
 import type { ResumableIngest } from '../content/index.ts';
 import type { Descriptor, ImageStore } from '../store/index.ts';
 import type { RegistryClient } from './client.ts';
+import type { BlobTap } from './pull-layer.ts';
 import { backoffMs, isTransientNetworkError, sleep } from './retry.ts';
 
 /** Most tries of one blob in all, so a registry that cuts every response cannot keep a pull forever. */
@@ -19,6 +24,8 @@ const MAX_TRIES = 100;
 export interface DownloadOptions {
   /** Bytes received so far (resumed bytes included), after each chunk. */
   readonly onProgress?: (received: number, size: number) => void;
+  /** Gets every byte in order; the blob is committed only once tap.end() resolved. */
+  readonly tap?: BlobTap;
 }
 
 /** GET blobs/<digest> into the store (verified), resuming a partial download when there is one. */
@@ -30,19 +37,22 @@ export async function downloadBlob(
 ): Promise<void> {
   const ingest = await store.content.openResumable({ digest: blob.digest, size: blob.size });
   let keep = false;
+  const tap = options.tap;
   try {
     let fromZero = ingest.offset === 0;
+    if (tap) for await (const chunk of ingest.written()) await tap.write(chunk);
     for (;;) {
       keep = true;
       await fill(client, ingest, options);
       try {
-        await ingest.commit();
+        await ingest.commit(tap ? () => tap.end() : undefined);
         keep = false; // committed: the partial's name goes, the blob stays
         return;
       } catch (err) {
         keep = false;
         if (fromZero || !(err instanceof SkiffError && err.kind === 'InvalidArgument')) throw err;
         await ingest.reset();
+        await tap?.restart();
         fromZero = true;
       }
     }
@@ -74,11 +84,15 @@ async function fill(
     if (!response.body) throw invalidArgument(`blob ${ingest.digest}: the registry sent no body`);
     let cut: unknown;
     const answer = before > 0 ? rangeAnswer(response, before) : 'whole';
-    if (answer === 'whole') await ingest.reset();
+    if (answer === 'whole') {
+      await ingest.reset();
+      if (before > 0) await options.tap?.restart();
+    }
     if (answer === 'other') {
       // A part we did not ask for: drop it and ask for the whole blob next time.
       await response.body.cancel().catch(() => {});
       await ingest.reset();
+      await options.tap?.restart();
       cut = new Error(`Content-Range ${response.headers.get('content-range')} for Range bytes=${before}-`);
     } else
       try {
@@ -118,7 +132,8 @@ async function* progress(
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of body) {
     yield chunk;
-    // Resumed here once the ingest has written the chunk.
+    // Resumed here once the ingest has written the chunk: the tap gets exactly the bytes on disk.
+    await options.tap?.write(chunk);
     options.onProgress?.(ingest.offset, ingest.size);
   }
 }

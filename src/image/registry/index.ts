@@ -25,6 +25,13 @@ export {
   saveLogin,
 } from './login.ts';
 export {
+  humanSize,
+  jsonMessageLine,
+  type ProgressMode,
+  PullProgressWriter,
+  progressString,
+} from './progress.ts';
+export {
   type PullOptions,
   type PullResult,
   type PullStatus,

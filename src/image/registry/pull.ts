@@ -7,6 +7,7 @@
  */
 import { invalidArgument, SkiffError } from '../../common/index.ts';
 import { type Digest, digestOf, parseDigest } from '../digest.ts';
+import { LayerStore } from '../layers/index.ts';
 import {
   familiarString,
   formatReference,
@@ -15,6 +16,7 @@ import {
   referenceName,
 } from '../reference.ts';
 import {
+  chainIds,
   type Descriptor,
   type Image,
   type ImageManifest,
@@ -22,17 +24,23 @@ import {
   INDEX_TYPES,
   MANIFEST_TYPES,
   MediaType,
+  parseConfig,
   parseManifest,
   selectManifest,
 } from '../store/index.ts';
 import { type RegistryClient, RegistryError } from './client.ts';
 import { downloadBlob } from './download.ts';
+import { type BlobTap, pullLayers } from './pull-layer.ts';
 import { fromFirstSource } from './sources.ts';
 
-/** One status line as docker's daemon reports it: `{id, status}` (id: a layer's short digest). */
+/**
+ * One status as docker's daemon reports it (its JSONMessage): `{id, status}` (id: a layer's short
+ * digest); a layer's statuses carry progressDetail (empty, or the bytes done of total).
+ */
 export interface PullStatus {
   readonly id?: string;
   readonly status: string;
+  readonly progressDetail?: { readonly current?: number; readonly total?: number };
 }
 
 export interface PullOptions {
@@ -40,6 +48,8 @@ export interface PullOptions {
   readonly onStatus?: (status: PullStatus) => void;
   /** Path of the docker config file with `auths` (default $DOCKER_CONFIG or ~/.docker/config.json). */
   readonly dockerConfig?: string;
+  /** Where the layers are unpacked as they download (default: the store's layers/ directory). */
+  readonly layers?: LayerStore;
 }
 
 export interface PullResult {
@@ -105,16 +115,31 @@ export async function pullImage(
     [...manifests.map((m) => m.digest), ...blobs.map((b) => b.digest)],
     async () => {
       await fetchBlob(client, store, manifest.config);
-      await eachBounded(manifest.layers, CONCURRENCY, async (layer) => {
-        const id = shortId(layer.digest);
-        if (await store.content.exists(layer.digest)) {
-          if (!upToDate) status({ id, status: 'Already exists' });
-          return;
-        }
-        status({ id, status: 'Pulling fs layer' });
-        await fetchBlob(client, store, layer);
-        status({ id, status: 'Pull complete' });
-      });
+      // The config's diffIDs verify the layers as they unpack, and name their directories.
+      const config = parseConfig(
+        await store.content.readBytes(manifest.config.digest),
+        manifest.config.digest,
+      );
+      if (config.rootfs.diff_ids.length !== manifest.layers.length)
+        throw invalidArgument(
+          `manifest ${manifests.at(-1)!.digest}: lists ${manifest.layers.length} layers but its config has ${config.rootfs.diff_ids.length} diff_ids`,
+        );
+      const chains = chainIds(config.rootfs.diff_ids);
+      const layers = manifest.layers.map((blob, i) => ({
+        blob,
+        diffId: config.rootfs.diff_ids[i]!,
+        chainId: chains[i]!,
+      }));
+      await pullLayers(
+        store,
+        options.layers ?? new LayerStore(store),
+        layers,
+        (blob, tap, onBytes) => fetchBlob(client, store, blob, tap, onBytes),
+        (s) => {
+          if (!(upToDate && s.status === 'Already exists')) status(s);
+        },
+        CONCURRENCY,
+      );
       for (const m of manifests.slice().reverse()) await store.content.put(m.bytes, m.digest);
       return store.putImage(top.digest, {
         names: [name],
@@ -196,12 +221,31 @@ async function readLimited(response: Response, limit: number, what: string): Pro
 
 /**
  * GET blobs/<digest> into the content store (verified by its ingest), unless it is there already;
- * resumed with Range requests when the connection breaks (download.ts).
+ * resumed with Range requests when the connection breaks (download.ts). With a tap, every byte goes
+ * to it too, in order (BlobTap in pull-layer.ts), and the verified blob is committed only after
+ * tap.end() resolved.
  */
-async function fetchBlob(client: RegistryClient, store: ImageStore, blob: Descriptor): Promise<void> {
-  if (await store.content.exists(blob.digest)) return;
+async function fetchBlob(
+  client: RegistryClient,
+  store: ImageStore,
+  blob: Descriptor,
+  tap?: BlobTap,
+  onBytes?: (n: number) => void,
+): Promise<void> {
+  if (await store.content.exists(blob.digest)) {
+    // Committed meanwhile (a pull beside this one): the tap still needs the bytes.
+    if (tap) {
+      for await (const chunk of await store.content.read(blob.digest)) await tap.write(chunk as Buffer);
+      await tap.end();
+    }
+    return;
+  }
   try {
-    await downloadBlob(client, store, blob);
+    await downloadBlob(client, store, blob, {
+      ...(tap ? { tap } : {}),
+      // The start of each try reports what it has (0 the first time): not a progress to show.
+      ...(onBytes ? { onProgress: (received: number) => received > 0 && onBytes(received) } : {}),
+    });
   } catch (err) {
     if (err instanceof SkiffError && err.kind === 'InvalidArgument')
       throw invalidArgument(
@@ -212,35 +256,12 @@ async function fetchBlob(client: RegistryClient, store: ImageStore, blob: Descri
   }
 }
 
-/** Runs fn over items, at most limit at once; the first failure rejects (after the others settle). */
-async function eachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
-}
-
-/** docker's layer ID in pull output: 12 hex digits of the blob digest. */
-function shortId(digest: Digest): string {
-  return parseDigest(digest).encoded.slice(0, 12);
-}
-
-/** A status as docker prints it when its output is not a terminal: `ID: status` or `status`. */
+/**
+ * A status as docker prints it when its output is not a terminal: `ID: status` or `status`; progress
+ * updates (Downloading, Extracting with their bytes) print nothing there.
+ */
 export function pullStatusLine(s: PullStatus): string {
+  if ((s.progressDetail?.current ?? 0) > 0 || (s.progressDetail?.total ?? 0) > 0) return '';
   return s.id ? `${s.id}: ${s.status}\n` : `${s.status}\n`;
 }
 

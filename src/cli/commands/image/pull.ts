@@ -1,5 +1,7 @@
 /**
- * `skiff pull NAME[:TAG|@DIGEST]` / `skiff image pull`: docker's plain (non-terminal) output.
+ * `skiff pull NAME[:TAG|@DIGEST]` / `skiff image pull`: docker's progress, redrawn in place when stdout
+ * is a terminal, one line per state change when it is not; `--progress` (hidden, for tests and the
+ * API's form) forces `tty`, `plain` or `json` (docker's JSONMessage lines).
  * `--all-tags NAME` pulls every tag of the repository, one after the other, as docker does.
  */
 import { SkiffError } from '../../../common/index.ts';
@@ -10,10 +12,11 @@ import {
   ImageStore,
   listTags,
   type Platform,
+  type ProgressMode,
+  PullProgressWriter,
   parseDockerRef,
   parseNormalizedNamed,
   pullImage,
-  pullStatusLine,
   pullSummaryLines,
   referenceName,
 } from '../../../image/index.ts';
@@ -39,6 +42,13 @@ export function parsePlatform(text: string): Platform {
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
+function progressMode(text: string): ProgressMode {
+  if (text === 'auto') return process.stdout.isTTY ? 'terminal' : 'plain';
+  if (text === 'tty') return 'terminal';
+  if (text === 'plain' || text === 'json') return text;
+  throw new StatusError(`invalid --progress "${text}": expected auto, tty, plain or json`, EXIT_FAILURE);
+}
+
 const command: CommandDef = {
   usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
   summary: 'Download an image from a registry',
@@ -57,6 +67,13 @@ const command: CommandDef = {
       valueName: 'string',
       description: 'Set platform if server is multi-platform capable',
     },
+    {
+      name: 'progress',
+      type: 'string',
+      valueName: 'string',
+      description: 'Progress output: auto, tty, plain or json',
+      hidden: true,
+    },
   ],
   async run(ctx, { args, flags }) {
     const input = args[0]!;
@@ -71,12 +88,19 @@ const command: CommandDef = {
     const named = parseNormalizedNamed(input);
     if (allTags && (named.tag !== undefined || named.digest !== undefined))
       throw new StatusError("tag can't be used with --all-tags/-a", EXIT_FAILURE);
+    const mode = progressMode(typeof flags.progress === 'string' ? flags.progress : 'auto');
+    const progress = new PullProgressWriter(ctx.out, mode, { columns: process.stdout.columns });
     const store = await ImageStore.open({ root: ctx.globals.root, platform });
     try {
-      if (allTags) return await pullAllTags(ctx, store, input, quiet);
+      if (allTags) return await pullAllTags(ctx, store, input, quiet, progress);
       const result = await pullImage(store, input, {
-        onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
+        onStatus: quiet ? undefined : (s) => progress.status(s),
       });
+      progress.close();
+      if (mode === 'json' && !quiet) {
+        for (const line of pullSummaryLines(result).trimEnd().split('\n')) progress.status({ status: line });
+        return 0;
+      }
       if (!quiet) ctx.out(pullSummaryLines(result));
       // moby: LogImageEvent(FamiliarString(ref), FamiliarName(ref), pull).
       const shown = familiar(result.reference);
@@ -84,6 +108,7 @@ const command: CommandDef = {
       ctx.out(`${result.reference}\n`);
       return 0;
     } catch (err) {
+      progress.close();
       if (err instanceof SkiffError) throw daemonError(err.message);
       throw err;
     } finally {
@@ -98,14 +123,21 @@ export default command;
  * Every tag of the repository, as docker's daemon pulls them: each tag's lines and `Digest:`, then
  * one `Status:` for the repository, then its name.
  */
-async function pullAllTags(ctx: Context, store: ImageStore, input: string, quiet: boolean) {
+async function pullAllTags(
+  ctx: Context,
+  store: ImageStore,
+  input: string,
+  quiet: boolean,
+  progress: PullProgressWriter,
+) {
   const named = parseNormalizedNamed(input);
   const tags = await listTags(named);
   let downloaded = false;
   for (const tag of tags) {
     const result = await pullImage(store, formatReference({ ...named, tag }), {
-      onStatus: quiet ? undefined : (s) => ctx.out(pullStatusLine(s)),
+      onStatus: quiet ? undefined : (s) => progress.status(s),
     });
+    progress.close();
     downloaded ||= !result.upToDate;
     if (!quiet) ctx.out(`Digest: ${result.digest}\n`);
   }
