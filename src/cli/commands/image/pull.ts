@@ -97,14 +97,14 @@ const command: CommandDef = {
         onStatus: quiet ? undefined : (s) => progress.status(s),
       });
       progress.close();
+      // moby: LogImageEvent(FamiliarString(ref), FamiliarName(ref), pull).
+      const shown = familiar(result.reference);
+      emitImageEvent(ctx, 'pull', shown, repositoryOf(shown));
       if (mode === 'json' && !quiet) {
         for (const line of pullSummaryLines(result).trimEnd().split('\n')) progress.status({ status: line });
         return 0;
       }
       if (!quiet) ctx.out(pullSummaryLines(result));
-      // moby: LogImageEvent(FamiliarString(ref), FamiliarName(ref), pull).
-      const shown = familiar(result.reference);
-      emitImageEvent(ctx, 'pull', shown, repositoryOf(shown));
       ctx.out(`${result.reference}\n`);
       return 0;
     } catch (err) {
