@@ -65,6 +65,10 @@ export class TreeWriter {
   private readonly root: string;
   private readonly options: TreeWriterOptions;
 
+  private readonly umask = process.umask();
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly egid = process.getegid?.() ?? -1;
+
   constructor(root: string, options: TreeWriterOptions) {
     this.root = root;
     this.options = options;
@@ -210,17 +214,23 @@ export class TreeWriter {
     const rel = this.prepareLeaf(components, entry.name);
     // Synchronous calls throughout: a layer is thousands of small files, and a round trip through
     // libuv's thread pool (and a promise) per syscall costs more than the syscall itself.
+    // Most files need neither chown nor chmod after open (2 of 6 syscalls a file): owned by us
+    // already (directories get their modes, setgid included, only at the end, so nothing inherits a
+    // group meanwhile), and with a plain mode that open(2) can give under this process's umask.
+    const mode = entry.mode & 0o7777;
+    const plainMode = (mode & 0o7000) === 0 && (mode & this.umask) === 0;
+    const ownedAlready = entry.uid === this.euid && entry.gid === this.egid;
     let fd: number;
     try {
-      fd = fs.openSync(this.abs(rel), FILE_FLAGS, 0o600);
+      fd = fs.openSync(this.abs(rel), FILE_FLAGS, plainMode ? mode : 0o600);
     } catch (err) {
       throw syscallError('open', rel, err);
     }
     try {
       for await (const chunk of content) writeAll(fd, chunk);
-      if (this.options.preserveOwnership) fs.fchownSync(fd, entry.uid, entry.gid);
+      if (this.options.preserveOwnership && !ownedAlready) fs.fchownSync(fd, entry.uid, entry.gid);
       // After chown, which clears setuid/setgid.
-      fs.fchmodSync(fd, entry.mode & 0o7777);
+      if (!plainMode) fs.fchmodSync(fd, mode);
       fs.futimesSync(fd, entry.mtime, entry.mtime);
     } catch (err) {
       throw hasErrno(err) ? syscallError('write', rel, err) : err;
