@@ -11,6 +11,7 @@ import {
   type EngineEnv,
   engineEnv,
   importBusybox,
+  removeBridges,
   SKIFF,
   skiffWithRoot,
   terminalSession,
@@ -240,6 +241,7 @@ test('a run root deeper than a unix socket path holds still attaches (the monito
   t.after(() => {
     const ids = skiffWithRoot(root, ['ps', '-aq']).stdout.split('\n').filter(Boolean);
     if (ids.length) skiffWithRoot(root, ['rm', '-f', ...ids]);
+    removeBridges(root);
     rmSync(base, { recursive: true, force: true });
   });
   await importBusybox(root);
