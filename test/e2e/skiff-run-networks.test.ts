@@ -398,6 +398,13 @@ test('-P publishes the exposed ports on free host ports, `port` lists them; an i
   );
   assert.match(e.skiff(['port', 'pub', '443']).stderr, /No public port '443\/tcp' published for pub/);
 
+  // --ip-range: addresses come from the sub-range only.
+  ok(e.skiff(['network', 'create', '--subnet', '10.99.88.0/24', '--ip-range', '10.99.88.128/25', 'ranged']));
+  const ranged = ok(
+    e.skiff(['run', '--rm', '--network', 'ranged', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']),
+  );
+  const host = Number(/inet 10\.99\.88\.(\d+)\/24/.exec(ranged)?.[1]);
+  assert.ok(host >= 128 && host < 255, ranged);
   ok(e.skiff(['network', 'create', '--internal', 'closed']));
   const routes = ok(e.skiff(['run', '--rm', '--network', 'closed', 'busybox', 'ip', 'route']));
   assert.doesNotMatch(routes, /^default/m);
