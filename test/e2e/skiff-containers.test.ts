@@ -7,39 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type EngineEnv, engineEnv, type Result, SKIFF } from '../helpers/engine.ts';
-import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
+import { cgroupDirsNamed, eventually, hostMountsMentioning, processesMentioning } from '../helpers/host.ts';
 
 const BUSYBOX = 'busybox';
 
-interface Store extends EngineEnv {
-  /** skiff that must succeed: its stdout, trimmed. */
-  ok(args: string[]): string;
-}
-
-/** An engine root of its own with the busybox image (removed, containers and all, at the end). */
-async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
-  let env: EngineEnv | undefined;
-  // Runs before engineEnv's own removal of the root (hooks run in the order they were added): the
-  // containers go first and their monitors' cleanup commands end, so nothing writes into the root
-  // while it is being removed.
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 5000);
-  });
-  const e = await engineEnv(t);
-  env = e;
-  const ok = (args: string[]) => {
-    const r = e.skiff(args);
-    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  return { ...e, ok };
-}
-
 /** Nothing of the container is left on the host: mounts, cgroups, processes naming its id. */
-async function assertNoLeaks(s: Store, id: string): Promise<void> {
+async function assertNoLeaks(s: EngineEnv, id: string): Promise<void> {
   assert.deepEqual(hostMountsMentioning(s.root), [], 'no mount under the store is left');
   assert.deepEqual(cgroupDirsNamed(id), [], 'no cgroup of the container is left');
   // The monitor runs its exit command (`container cleanup`) after the exit: give it a moment to end.
@@ -52,19 +25,6 @@ async function assertNoLeaks(s: Store, id: string): Promise<void> {
   assert.ok(!readdirSync(path.join(s.root, 'containers')).includes(id), 'its bundle directory is gone');
 }
 
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
 const sh = (script: string) => [BUSYBOX, 'sh', '-c', script];
 
 /** A loop that exits with `code` on `signal` (a shell as PID 1 ignores signals it has no trap for). */
@@ -72,7 +32,7 @@ const trapLoop = (signal: string, code: number, before = '') =>
   sh(`${before}trap "echo got-${signal}; exit ${code}" ${signal}; while :; do sleep 0.1; done`);
 
 test('run -d hello-world: ps -a, wait, logs and inspect after the exit', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok(['run', '-d', '--name', 'hello', 'hello-world']);
   assert.match(id, /^[a-f0-9]{64}$/);
   assert.equal(s.ok(['wait', 'hello']), '0');
@@ -114,7 +74,7 @@ test('run -d hello-world: ps -a, wait, logs and inspect after the exit', async (
 });
 
 test('ps: -q, --filter, --format, --no-trunc, -n/-l and -s on running and exited containers', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const up = s.ok(['run', '-d', '--name', 'up', '-l', 'tier=front', ...sh('sleep 1000')]);
   const done = s.ok(['run', '-d', '--name', 'done', ...sh('echo x > /file; exit 3')]);
   assert.equal(s.ok(['wait', 'done']), '3');
@@ -157,7 +117,7 @@ test('ps: -q, --filter, --format, --no-trunc, -n/-l and -s on running and exited
 });
 
 test('logs: stdout and stderr apart, --tail, -t, and -f ending when the container exits', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'talk', ...sh('echo one; echo two >&2; echo three; echo four')]);
   assert.equal(s.ok(['wait', 'talk']), '0');
   const logs = s.skiff(['logs', 'talk']);
@@ -197,7 +157,7 @@ test('logs: stdout and stderr apart, --tail, -t, and -f ending when the containe
 });
 
 test("logs of a container whose logging driver is none: docker's refusal", async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const made = s.skiff(['run', '-d', '--name', 'quiet', '--log-driver', 'none', ...sh('echo hidden')]);
   if (/unknown flag: --log-driver/.test(made.stderr)) {
     t.skip('run has no --log-driver');
@@ -214,7 +174,7 @@ test("logs of a container whose logging driver is none: docker's refusal", async
 });
 
 test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the name echoed', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'polite', ...trapLoop('TERM', 143)]);
   // A shell as PID 1 without a trap ignores SIGTERM: stop must escalate to SIGKILL after -t.
   s.ok(['run', '-d', '--name', 'stubborn', ...sh('sleep 1000')]);
@@ -240,7 +200,7 @@ test('stop: SIGTERM (exit 143 from a trap), SIGKILL after -t (137), -s, and the 
 });
 
 test('kill -s delivers the signal; kill of a stopped container fails; restart runs it again', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok(['run', '-d', '--name', 'sig', ...trapLoop('HUP', 7, 'echo start; ')]);
   assert.equal(s.ok(['kill', '-s', 'HUP', 'sig']), 'sig');
   assert.equal(s.ok(['wait', 'sig']), '7');
@@ -264,7 +224,7 @@ test('kill -s delivers the signal; kill of a stopped container fails; restart ru
 });
 
 test("rm: a running container needs -f; errors for one do not stop the others; docker's messages", async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok(['run', '-d', '--name', 'busy', ...sh('sleep 1000')]);
   const refused = s.skiff(['rm', 'busy']);
   assert.equal(refused.status, 1);
@@ -286,7 +246,7 @@ test("rm: a running container needs -f; errors for one do not stop the others; d
 });
 
 test('two concurrent rm -f of one running container both succeed and leave nothing behind', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok(['run', '-d', '--name', 'race', ...sh('sleep 1000')]);
   const pid = Number(s.ok(['inspect', '-f', '{{.State.Pid}}', 'race']));
   const rm = () =>
@@ -331,7 +291,7 @@ test('two concurrent rm -f of one running container both succeed and leave nothi
 });
 
 test('container cleanup (the monitor exit command) is hidden and quiet', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   assert.doesNotMatch(s.ok(['container', '--help']), /cleanup/);
   const gone = s.skiff(['container', 'cleanup', 'f'.repeat(64)]);
   assert.equal(gone.status, 0);

@@ -11,7 +11,6 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -22,8 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv, SKIFF, terminalSession } from '../helpers/engine.ts';
-import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
+import { type EngineEnv, engineEnv, removeAllContainers, SKIFF, terminalSession } from '../helpers/engine.ts';
 
 function ok(e: EngineEnv, args: string[], input?: string): string {
   const r = e.skiff(args, input === undefined ? {} : { input });
@@ -107,28 +105,6 @@ function statHost(dir: string, names: string[]): string[] {
     const st = lstatSync(path.join(dir, n));
     return `${n} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.nlink}`;
   });
-}
-
-/** What this engine root still holds: mounts, cgroups of its containers, processes (monitors, exit commands). */
-function leftovers(e: EngineEnv, ids: readonly string[]): string[] {
-  const found = hostMountsMentioning(e.root).map((l) => `mount ${l.split(' ')[4]}`);
-  for (const id of ids) for (const dir of cgroupDirsNamed(id)) found.push(`cgroup ${dir}`);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(e.root)) found.push(`process ${pid}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Removes every container and waits until nothing of them is left (the exit commands included). */
-async function removeAll(e: EngineEnv): Promise<void> {
-  const ids = e.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-  if (ids.length > 0) ok(e, ['rm', '-f', '-v', ...ids]);
-  await eventually(() => leftovers(e, ids).length === 0, 10_000);
-  assert.deepEqual(leftovers(e, ids), []);
 }
 
 test('skiff cp', async (t) => {
@@ -448,7 +424,7 @@ test('skiff cp', async (t) => {
     );
     ok(e, ['cp', path.join(host, 'tree', 'a.txt'), 'ro:/data/x']);
   });
-  await t.test('rm -f leaves no mounts, cgroups or processes', () => removeAll(e));
+  await t.test('rm -f leaves no mounts, cgroups or processes', () => removeAllContainers(e));
 });
 
 function inspectId(e: EngineEnv, ref: string): string {

@@ -4,12 +4,12 @@
 // and `rename` and `container prune` with their events.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv } from '../helpers/engine.ts';
-import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
+import { type EngineEnv, leakCheckedEngineEnv } from '../helpers/engine.ts';
+import { eventually, processesMentioning } from '../helpers/host.ts';
 
 interface Event {
   status?: string;
@@ -24,47 +24,19 @@ interface Event {
 }
 
 interface Store extends EngineEnv {
-  ok(args: string[]): string;
   /** `skiff events ARGS --until 0s --format '{{json .}}'`, parsed. */
   events(args: string[]): Event[];
 }
 
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
-
 async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
-  let env: EngineEnv | undefined;
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 5000);
-    assert.deepEqual(hostMountsMentioning(env.root), [], 'no mount under the store is left');
-    for (const id of ids) assert.deepEqual(cgroupDirsNamed(id), [], 'no cgroup is left');
-  });
-  const e = await engineEnv(t);
-  env = e;
-  const ok = (args: string[]) => {
-    const r = e.skiff(args);
-    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const e = await leakCheckedEngineEnv(t);
   const events = (args: string[]) =>
-    ok(['events', '--since', '1h', '--until', '0s', ...args, '--format', '{{json .}}'])
+    e
+      .ok(['events', '--since', '1h', '--until', '0s', ...args, '--format', '{{json .}}'])
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Event);
-  return { ...e, ok, events };
+  return { ...e, events };
 }
 
 const actions = (events: Event[]) => events.map((e) => e.Action);

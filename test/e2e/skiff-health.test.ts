@@ -2,47 +2,10 @@
 // container's monitor on its timer (`container healthcheck`), the status in ps and inspect, the
 // health filter, and the health_status events in the engine's event log.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Engine } from '../../src/engine/index.ts';
 import { type EngineEnv, engineEnv, importBusybox } from '../helpers/engine.ts';
-import { eventually } from '../helpers/host.ts';
-
-interface Store extends EngineEnv {
-  ok(args: string[]): string;
-}
-
-async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
-  let env: EngineEnv | undefined;
-  // Before engineEnv's removal of the root: the containers go first and the monitors' commands end.
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 10_000);
-  });
-  const e = await engineEnv(t);
-  env = e;
-  const ok = (args: string[]) => {
-    const r = e.skiff(args);
-    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  return { ...e, ok };
-}
-
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
+import { eventually, processesMentioning } from '../helpers/host.ts';
 
 interface Health {
   Status: string;
@@ -50,17 +13,17 @@ interface Health {
   Log: { Start: string; End: string; ExitCode: number; Output: string }[];
 }
 
-function health(s: Store, ref: string): Health | undefined {
+function health(s: EngineEnv, ref: string): Health | undefined {
   const state = JSON.parse(s.ok(['inspect', '-f', '{{json .State}}', ref])) as { Health?: Health };
   return state.Health;
 }
 
-const status = (s: Store, ref: string) =>
+const status = (s: EngineEnv, ref: string) =>
   s.ok(['ps', '-a', '--filter', `name=^${ref}$`, '--format', '{{.Status}}']);
 
 /** The health_status events of container `id`, from the engine's event log. */
 async function healthEvents(
-  s: Store,
+  s: EngineEnv,
   id: string,
 ): Promise<{ action: string; attributes: Record<string, string> }[]> {
   const engine = await Engine.open({ root: s.root, runroot: s.runroot });
@@ -75,7 +38,7 @@ async function healthEvents(
 }
 
 test('health: starting, then unhealthy after the retries, then healthy once the check passes', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok([
     'run',
     '-d',
@@ -141,7 +104,7 @@ test('health: starting, then unhealthy after the retries, then healthy once the 
 });
 
 test('health: a check that outlives its timeout is killed and counts as a failure', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok([
     'run',
     '-d',
@@ -173,7 +136,7 @@ test('health: a check that outlives its timeout is killed and counts as a failur
 });
 
 test('health: failures within the start period do not count', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok([
     'run',
     '-d',
@@ -201,7 +164,7 @@ test('health: failures within the start period do not count', async (t) => {
 });
 
 test("health: the image's HEALTHCHECK is honoured, flags override parts of it, --no-healthcheck disables it", async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   await importBusybox(s.root, 'checked:latest', [
     'HEALTHCHECK --interval=250ms --retries=1 CMD ["/bin/sh", "-c", "test -f /etc/passwd"]',
   ]);
@@ -239,7 +202,7 @@ test("health: the image's HEALTHCHECK is honoured, flags override parts of it, -
 });
 
 test('health: bad flag values are refused as docker refuses them', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   let r = s.skiff(['create', '--health-interval', 'soon', 'busybox']);
   assert.equal(r.status, 125);
   assert.match(

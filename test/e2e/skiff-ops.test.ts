@@ -2,12 +2,12 @@
 // the user sees (output, exit codes, ps, inspect, events) and what the kernel does (a frozen
 // process makes no progress, a new pids limit stops forks inside the container).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { EventLog, openEngineDb } from '../../src/engine/index.ts';
-import { type EngineEnv, engineEnv } from '../helpers/engine.ts';
-import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
+import { type EngineEnv, engineEnv, removeAllContainers } from '../helpers/engine.ts';
+import { eventually } from '../helpers/host.ts';
 
 function ok(e: EngineEnv, args: string[]): string {
   const r = e.skiff(args);
@@ -38,28 +38,6 @@ function cgroupFile(id: string, controller: string, file: string): string {
 /** The counter the `counter` container's loop writes, read through cp (exec cannot enter a frozen container). */
 function counter(e: EngineEnv): number {
   return Number(ok(e, ['cp', 'counter:/tmp/n', '-']).match(/\n?(\d+)\n/)?.[1] ?? Number.NaN);
-}
-
-/** What this engine root still holds: mounts, cgroups of its containers, processes (monitors, exit commands). */
-function leftovers(e: EngineEnv, ids: readonly string[]): string[] {
-  const found = hostMountsMentioning(e.root).map((l) => `mount ${l.split(' ')[4]}`);
-  for (const id of ids) for (const dir of cgroupDirsNamed(id)) found.push(`cgroup ${dir}`);
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(e.root)) found.push(`process ${pid}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Removes every container and waits until nothing of them is left (the exit commands included). */
-async function removeAll(e: EngineEnv): Promise<void> {
-  const ids = e.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-  if (ids.length > 0) ok(e, ['rm', '-f', '-v', ...ids]);
-  await eventually(() => leftovers(e, ids).length === 0, 10_000);
-  assert.deepEqual(leftovers(e, ids), []);
 }
 
 test('skiff pause, unpause, top, update, port', async (t) => {
@@ -249,5 +227,5 @@ test('skiff pause, unpause, top, update, port', async (t) => {
       'Error response from daemon: No such container: nosuch\n',
     );
   });
-  await t.test('rm -f leaves no mounts, cgroups or processes', () => removeAll(e));
+  await t.test('rm -f leaves no mounts, cgroups or processes', () => removeAllContainers(e));
 });

@@ -3,30 +3,16 @@
 // `skiff kill` by the user), RestartCount and Restarting in inspect and ps, a stop that cancels a
 // pending restart, and `skiff system boot` bringing containers back after a (simulated) reboot.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type EngineEnv, engineEnv } from '../helpers/engine.ts';
-import { cgroupDirsNamed, eventually, hostMountsMentioning } from '../helpers/host.ts';
+import { type EngineEnv, leakCheckedEngineEnv } from '../helpers/engine.ts';
+import { eventually, processesMentioning } from '../helpers/host.ts';
 
 interface Store extends EngineEnv {
-  ok(args: string[]): string;
   inspect(ref: string, format: string): string;
   /** The actions of the container's events so far. */
   actions(ref: string): string[];
-}
-
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
 }
 
 function alive(pid: number): boolean {
@@ -39,24 +25,9 @@ function alive(pid: number): boolean {
 }
 
 async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
-  let env: EngineEnv | undefined;
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    // rm -f during a back-off: the waiting cleanup process finds the container gone and ends.
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 10_000);
-    assert.deepEqual(processesMentioning(env.runroot), [], 'no monitor or cleanup process is left');
-    assert.deepEqual(hostMountsMentioning(env.root), [], 'no mount under the store is left');
-    for (const id of ids) assert.deepEqual(cgroupDirsNamed(id), [], 'no cgroup is left');
-  });
-  const e = await engineEnv(t);
-  env = e;
-  const ok = (args: string[]) => {
-    const r = e.skiff(args);
-    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  // rm -f during a back-off: the waiting cleanup process finds the container gone and ends.
+  const e = await leakCheckedEngineEnv(t);
+  const ok = e.ok;
   return {
     ...e,
     ok,

@@ -2,45 +2,10 @@
 // the containers do (a busy loop, a memory hog, forks, direct writes, a CPU quota), in docker's table
 // and JSON forms.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { type EngineEnv, engineEnv, terminalSession } from '../helpers/engine.ts';
 import { eventually } from '../helpers/host.ts';
-
-interface Store extends EngineEnv {
-  ok(args: string[]): string;
-}
-
-async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<Store> {
-  let env: EngineEnv | undefined;
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 10_000);
-  });
-  const e = await engineEnv(t);
-  env = e;
-  const ok = (args: string[]) => {
-    const r = e.skiff(args);
-    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  return { ...e, ok };
-}
-
-function processesMentioning(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(needle) && Number(pid) !== process.pid) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 interface Row {
   BlockIO: string;
@@ -59,7 +24,7 @@ interface Row {
 }
 
 /** `stats --no-stream --format json NAMES…`: one JSON object per line. */
-function stats(s: Store, names: string[]): Map<string, Row> {
+function stats(s: EngineEnv, names: string[]): Map<string, Row> {
   const rows = s
     .ok(['stats', '--no-stream', '--format', 'json', ...names])
     .split('\n')
@@ -84,7 +49,7 @@ function decimalBytes(text: string): number {
 const percent = (text: string) => Number(/^([\d.]+)%/.exec(text)?.[1] ?? Number.NaN);
 
 test('stats --no-stream: CPU, memory, limit, pids and block I/O follow what the containers do', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'idle', '--network', 'none', '--memory', '64m', 'busybox', 'sleep', '600']);
   s.ok(['run', '-d', '--name', 'busy', 'busybox', 'sh', '-c', 'while :; do :; done']);
   // 48 MiB in /dev/shm (tmpfs: charged to the container, not reclaimable as cache).
@@ -148,7 +113,7 @@ test('stats --no-stream: CPU, memory, limit, pids and block I/O follow what the 
 });
 
 test('stats: throttling under --cpus 0.1 shows throttled periods', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'capped', '--cpus', '0.1', 'busybox', 'sh', '-c', 'while :; do :; done']);
   const row = stats(s, ['capped']).get('capped')!;
   assert.ok(Number(row.ThrottledPeriods) > 0, `nr_throttled: ${JSON.stringify(row)}`);
@@ -160,7 +125,7 @@ test('stats: throttling under --cpus 0.1 shows throttled periods', async (t) => 
 });
 
 test('stats: the table, -a and a stopped container, --no-trunc, templates, unknown names', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   const id = s.ok(['run', '-d', '--name', 'up', 'busybox', 'sleep', '600']);
   s.ok(['create', '--name', 'down', 'busybox', 'true']);
   const table = s.ok(['stats', '--no-stream']).split('\n');
@@ -197,7 +162,7 @@ test('stats: the table, -a and a stopped container, --no-trunc, templates, unkno
 });
 
 test('stats without --no-stream prints a table every second until interrupted', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'up', 'busybox', 'sleep', '600']);
   const child = s.spawnSkiff(['stats', '--format', '{{.Name}} {{.PIDs}}', 'up']);
   let out = '';
@@ -212,7 +177,7 @@ test('stats without --no-stream prints a table every second until interrupted', 
 });
 
 test('stats on a terminal clears the screen and redraws the table', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'up', 'busybox', 'sleep', '600']);
   const term = terminalSession(s, ['stats', '--format', "'table {{.Name}}\t{{.PIDs}}'", 'up']);
   const shown = await term.waitFor('\u001b[2J\u001b[HNAME      PIDS\r\nup        1');
@@ -225,7 +190,7 @@ test('stats on a terminal clears the screen and redraws the table', async (t) =>
 });
 
 test('stats: NET I/O counts the traffic of a container on a network; none and host show none', async (t) => {
-  const s = await store(t);
+  const s = await engineEnv(t);
   s.ok(['run', '-d', '--name', 'talker', '--network', 'bridge', 'busybox', 'sleep', '600']);
   s.ok(['run', '-d', '--name', 'alone', '--network', 'none', 'busybox', 'sleep', '600']);
   s.ok(['run', '-d', '--name', 'hosted', '--network', 'host', 'busybox', 'sleep', '600']);

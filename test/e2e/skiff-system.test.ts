@@ -3,23 +3,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type EngineEnv, engineEnv, importBusybox } from '../helpers/engine.ts';
-import { eventually, processesMentioning } from '../helpers/host.ts';
-
-/**
- * engineEnv, with the containers removed and their monitors' cleanup commands ended before the root
- * goes (a cleanup command still running would make its skiff.db anew).
- */
-async function store(t: { after: (fn: () => void | Promise<void>) => void }): Promise<EngineEnv> {
-  let env: EngineEnv | undefined;
-  t.after(async () => {
-    if (!env) return;
-    const ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) env.skiff(['rm', '-f', ...ids]);
-    await eventually(() => processesMentioning(env!.runroot).length === 0, 10_000);
-  });
-  env = await engineEnv(t);
-  return env;
-}
 
 function ok(e: EngineEnv, args: string[], input?: string): string {
   const r = e.skiff(args, input === undefined ? {} : { input });
@@ -40,7 +23,7 @@ function df(e: EngineEnv): Record<string, string[]> {
 }
 
 test('system df: images, containers, volumes and build cache, plain and -v', async (t) => {
-  const e = await store(t);
+  const e = await engineEnv(t);
   const empty = df(e);
   assert.equal(empty.Images![0], '1');
   assert.equal(empty.Images![1], '0');
@@ -95,7 +78,7 @@ test('system df: images, containers, volumes and build cache, plain and -v', asy
 });
 
 test('system prune: the prompt, stopped containers, dangling images; volumes only with --volumes', async (t) => {
-  const e = await store(t);
+  const e = await engineEnv(t);
   const danglingId = JSON.parse(ok(e, ['image', 'inspect', 'busybox']))[0].Id as string;
   await importBusybox(e.root); // busybox:latest moves to a new image: the old one dangles, unused
   const running = ok(e, ['run', '-d', 'busybox', 'sleep', '1000']).trim();
@@ -131,7 +114,7 @@ test('system prune: the prompt, stopped containers, dangling images; volumes onl
 });
 
 test('system prune --filter: label and until narrow containers; until with --volumes is refused', async (t) => {
-  const e = await store(t);
+  const e = await engineEnv(t);
   const marked = ok(e, ['create', '--label', 'prune=me', 'busybox', 'true']).trim();
   const kept = ok(e, ['create', 'busybox', 'true']).trim();
   const warning = ok(e, ['system', 'prune', '--filter', 'label=prune=me', '--filter', 'until=1m'], 'n\n');

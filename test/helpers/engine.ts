@@ -2,11 +2,13 @@
  * The `skiff` CLI against its own temporary $SKIFF_ROOT / $SKIFF_RUNROOT, with a busybox image
  * (Debian's busybox-static plus the probe) imported into it — what the engine's e2e tests share.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ImageStore, importRootfs } from '../../src/image/index.ts';
+import { cgroupDirsNamed, eventually, hostMountsMentioning, processesMentioning } from './host.ts';
 import { makeRootfs, REPO_ROOT } from './rootfs.ts';
 
 export const SKIFF = path.join(REPO_ROOT, 'bin', 'skiff');
@@ -23,6 +25,8 @@ export interface EngineEnv {
   runroot: string;
   env: NodeJS.ProcessEnv;
   skiff(args: string[], options?: { input?: string; timeoutMs?: number }): Result;
+  /** skiff that must succeed: its stdout, trimmed. */
+  ok(args: string[]): string;
   spawnSkiff(args: string[]): ChildProcess;
 }
 
@@ -51,27 +55,73 @@ export function tempEngineRoot(t: { after: (fn: () => void) => void }, prefix = 
   return dir;
 }
 
-/** A fresh engine root with the busybox image; everything is removed after the test (file). */
-export async function engineEnv(t: { after: (fn: () => void) => void }): Promise<EngineEnv> {
+/**
+ * A fresh engine root with the busybox image; everything is removed after the test (file): the
+ * containers first, then — once their monitors' cleanup commands have ended, so that nothing writes
+ * into the root while it goes — the networks' bridges and the root.
+ */
+export async function engineEnv(t: { after: (fn: () => void | Promise<void>) => void }): Promise<EngineEnv> {
   const root = mkdtempSync(path.join(tmpdir(), 'skiff-engine-'));
   const runroot = path.join(root, 'run');
   const env = { ...process.env, SKIFF_ROOT: root, SKIFF_RUNROOT: runroot };
   const skiff = (args: string[], options: { input?: string; timeoutMs?: number } = {}): Result =>
     skiffWithRoot(root, args, options);
-  t.after(() => {
+  t.after(async () => {
     const ids = skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) skiff(['rm', '-f', '-v', ...ids]);
+    await eventually(() => processesMentioning(runroot).length === 0, 10_000);
     removeBridges(root);
     rmSync(root, { recursive: true, force: true });
   });
   await importBusybox(root);
+  const ok = (args: string[]): string => {
+    const r = skiff(args);
+    assert.equal(r.status, 0, `skiff ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
   return {
     root,
     runroot,
     env,
     skiff,
+    ok,
     spawnSkiff: (args) => spawn(SKIFF, args, { env, stdio: ['pipe', 'pipe', 'pipe'] }),
   };
+}
+
+/** What an engine root still holds: mounts, cgroups of its containers, processes (monitors, exit commands). */
+export function storeLeftovers(e: EngineEnv, ids: readonly string[]): string[] {
+  const found = hostMountsMentioning(e.root).map((l) => `mount ${l.split(' ')[4]}`);
+  for (const id of ids) for (const dir of cgroupDirsNamed(id)) found.push(`cgroup ${dir}`);
+  found.push(...processesMentioning(e.root).map((p) => `process ${p}`));
+  return found;
+}
+
+/** Removes every container and waits until nothing of them is left (the exit commands included). */
+export async function removeAllContainers(e: EngineEnv): Promise<void> {
+  const ids = e.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) e.ok(['rm', '-f', '-v', ...ids]);
+  await eventually(() => storeLeftovers(e, ids).length === 0, 10_000);
+  assert.deepEqual(storeLeftovers(e, ids), []);
+}
+
+/**
+ * engineEnv, and once the store is gone nothing of its containers may remain: no mount under the
+ * root, no cgroup of a container, no monitor or cleanup process.
+ */
+export async function leakCheckedEngineEnv(t: {
+  after: (fn: () => void | Promise<void>) => void;
+}): Promise<EngineEnv> {
+  let env: EngineEnv | undefined;
+  let ids: string[] = [];
+  // Hooks run in the order they were added: the ids are read before engineEnv removes the store.
+  t.after(() => {
+    if (env) ids = env.skiff(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
+  });
+  env = await engineEnv(t);
+  const e = env;
+  t.after(() => assert.deepEqual(storeLeftovers(e, ids), [], 'nothing of the store is left'));
+  return e;
 }
 
 /**
