@@ -4,18 +4,12 @@
  */
 import { SkiffError } from '../../../common/index.ts';
 import { type Container, containerSize, parseTimeArg } from '../../../engine/index.ts';
-import { type CommandDef, type Context, daemonError } from '../../command.ts';
+import { type CommandDef, daemonError } from '../../command.ts';
+import { confirm, continuePrompt } from '../../confirm.ts';
 import { humanSize } from '../../render/index.ts';
 import { withEngine } from './shared.ts';
 
 const WARNING = 'WARNING! This will remove all stopped containers.';
-
-/** docker's PromptForConfirmation: only y or yes (any case) goes ahead. */
-async function confirm(ctx: Context): Promise<boolean> {
-  ctx.out(`${WARNING}\nAre you sure you want to continue? [y/N] `);
-  const answer = (await ctx.readLine()).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
-}
 
 function labelMatches(filter: string, labels: Record<string, string>): boolean {
   const eq = filter.indexOf('=');
@@ -62,7 +56,7 @@ const command: CommandDef = {
   ],
   async run(ctx, { flags }) {
     const match = pruneFilter((flags.filter as string[] | undefined) ?? []);
-    if (!flags.force && !(await confirm(ctx))) return 0;
+    if (!flags.force && !(await confirm(ctx, continuePrompt(WARNING)))) return 0;
     const result = await withEngine(ctx, (engine) =>
       engine.prune(match, async (c) => (await containerSize(engine, c)).rw),
     );

@@ -1,19 +1,13 @@
 /** `skiff image prune`: dangling images (or, with -a, every image no container uses). */
 import { containersByImage } from '../../../engine/index.ts';
 import { type Digest, type ImageStore, LayerStore, type RemoveResult } from '../../../image/index.ts';
-import type { CommandDef, Context } from '../../command.ts';
+import type { CommandDef } from '../../command.ts';
+import { confirm, continuePrompt } from '../../confirm.ts';
 import { humanSize } from '../../render/index.ts';
 import { familiar, withStore } from './shared.ts';
 
 const WARN_DANGLING = 'WARNING! This will remove all dangling images.';
 const WARN_ALL = 'WARNING! This will remove all images without at least one container associated to them.';
-
-/** docker's PromptForConfirmation: only y or yes (any case) goes ahead. */
-async function confirm(ctx: Context, warning: string): Promise<boolean> {
-  ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = (await ctx.readLine()).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
-}
 
 /** -a: every image no container was made from. */
 function pruneAll(store: ImageStore, inUse: ReadonlySet<string>): RemoveResult {
@@ -41,7 +35,7 @@ const command: CommandDef = {
   ],
   async run(ctx, { flags }) {
     const all = Boolean(flags.all);
-    if (!flags.force && !(await confirm(ctx, all ? WARN_ALL : WARN_DANGLING))) return 0;
+    if (!flags.force && !(await confirm(ctx, continuePrompt(all ? WARN_ALL : WARN_DANGLING)))) return 0;
     const inUse = new Set(containersByImage(ctx.globals.root).keys());
     const { result, reclaimed } = await withStore(ctx, async (store) => {
       // Sizes first: the reclaimed space is what the deleted blobs held.

@@ -3,7 +3,8 @@
  * --volumes, unused anonymous volumes, with docker's prompt and report.
  */
 import { type PruneFilters, parseSystemPruneFilters, systemPrune } from '../../../engine/index.ts';
-import { type CommandDef, type Context, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { type CommandDef, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { confirm, continuePrompt } from '../../confirm.ts';
 import { humanSize } from '../../render/index.ts';
 import { containerError, withEngine } from '../container/shared.ts';
 import { familiar } from '../image/shared.ts';
@@ -25,14 +26,7 @@ export function pruneWarning(options: {
   const filters = [...options.filters].sort(naturalCompare);
   if (filters.length > 0)
     text += `\n  Items to be pruned will be filtered with:\n${filters.map((f) => `  - ${f}\n`).join('')}`;
-  return `${text}\nAre you sure you want to continue? [y/N] `;
-}
-
-/** docker's PromptForConfirmation: only y or yes (any case) goes ahead. */
-async function confirm(ctx: Context, message: string): Promise<boolean> {
-  ctx.out(message);
-  const answer = (await ctx.readLine()).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
+  return continuePrompt(text);
 }
 
 /** The filters as docker echoes them (key=value, keys lower case). */

@@ -1,19 +1,13 @@
 /** `skiff volume prune`: unused anonymous volumes (every unused one with -a), as docker 23+. */
 import { parsePruneFilters } from '../../../engine/index.ts';
-import type { CommandDef, Context } from '../../command.ts';
+import type { CommandDef } from '../../command.ts';
+import { confirm, continuePrompt } from '../../confirm.ts';
 import { humanSize } from '../../render/index.ts';
 import { volumeError, withVolumes } from './shared.ts';
 
 const WARN_ANONYMOUS =
   'WARNING! This will remove anonymous local volumes not used by at least one container.';
 const WARN_ALL = 'WARNING! This will remove all local volumes not used by at least one container.';
-
-/** docker's PromptForConfirmation: only y or yes (any case) goes ahead. */
-async function confirm(ctx: Context, warning: string): Promise<boolean> {
-  ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = (await ctx.readLine()).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes';
-}
 
 const command: CommandDef = {
   usage: '[OPTIONS]',
@@ -40,7 +34,8 @@ const command: CommandDef = {
     } catch (err) {
       throw volumeError(err);
     }
-    if (!flags.force && !(await confirm(ctx, options.all ? WARN_ALL : WARN_ANONYMOUS))) return 0;
+    if (!flags.force && !(await confirm(ctx, continuePrompt(options.all ? WARN_ALL : WARN_ANONYMOUS))))
+      return 0;
     const result = await withVolumes(ctx, (store) => store.prune(options));
     if (result.deleted.length > 0)
       ctx.out(`Deleted Volumes:\n${result.deleted.map((n) => `${n}\n`).join('')}\n`);
