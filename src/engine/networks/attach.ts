@@ -116,7 +116,8 @@ async function networkFor(store: NetworkStore, name: string): Promise<Network> {
 
 /**
  * Pins the namespace and attaches every network; returns the namespace's path (undefined for none
- * and host). What a previous run left (a crash) is detached first. On failure nothing stays.
+ * and host). The caller has released what a previous run left (the engine's releaseResources runs
+ * disconnectContainer before every start). On failure nothing stays.
  */
 export async function connectContainer(
   paths: EnginePaths,
@@ -127,7 +128,6 @@ export async function connectContainer(
   if (kind === 'container') return joinContainerNetwork(paths, c, all());
   if (kind !== 'bridge') return undefined;
   const store = openNetworks(paths);
-  await disconnectContainer(paths, c, all);
   const netns = netnsPath(paths, c.id);
   await createNetns(netns);
   try {
@@ -138,7 +138,7 @@ export async function connectContainer(
       await writeState(paths, c.id, { netns, attachments });
     }
     await writeState(paths, c.id, { netns, attachments });
-    await refreshHosts(paths, all);
+    await refreshHosts(paths, all, { subject: c.id, networks: attachments.map((a) => a.network) });
     return netns;
   } catch (err) {
     await disconnectContainer(paths, c, all).catch(() => undefined);
@@ -220,17 +220,21 @@ export async function disconnectContainer(
     ? state.attachments.map((a) => [a.network, a.ifName] as const)
     : desiredNetworks(paths, c).map(([name], i) => [name, `eth${i}`] as const);
   for (const [name, ifName] of candidates) {
-    const networkName = await store.get(name).then(
-      (n) => n.name,
-      () => name,
-    );
+    // network.json names networks by name; a desired network may be named by its id.
+    const networkName = state
+      ? name
+      : await store.get(name).then(
+          (n) => n.name,
+          () => name,
+        );
     const cached = await store.cni.cached(networkName, c.id, ifName);
     if (cached) await store.detach(cached.networkName, c.id, ifName, netns);
   }
   // lstat, not the tool: most calls (every start clears what a crash may have left) find nothing.
   if (await exists(netns)) await removeNetns(netns);
   await rm(stateFile(paths, c.id), { force: true });
-  if (state) await refreshHosts(paths, all);
+  if (state)
+    await refreshHosts(paths, all, { subject: c.id, networks: state.attachments.map((a) => a.network) });
 }
 
 /** `network connect`: saved for the next starts; attached now when the container runs. */
@@ -257,7 +261,7 @@ export async function connectNetwork(
     await writeState(paths, c.id, { ...state, attachments: [...state.attachments, attachment] });
   }
   await writeDesired(paths, c.id, { ...desired, [network.name]: cfg });
-  if (state) await refreshHosts(paths, all);
+  if (state) await refreshHosts(paths, all, { subject: c.id, networks: [network.name] });
 }
 
 /** `network disconnect`: detached now when running, and not attached at the next starts. */
@@ -281,7 +285,7 @@ export async function disconnectNetwork(
   }
   delete desired[network.name];
   await writeDesired(paths, c.id, desired);
-  if (state) await refreshHosts(paths, all);
+  if (state) await refreshHosts(paths, all, { subject: c.id, networks: [network.name] });
 }
 
 /** The names of the networks the container is on (for in-use checks, inspect when stopped). */
@@ -292,18 +296,24 @@ export function containerNetworkNames(paths: EnginePaths, c: Container): string[
   return [...names];
 }
 
+/** Whose /etc/hosts a join or leave changes: the container's own, and its user networks' members'. */
+interface HostsScope {
+  readonly subject: string;
+  readonly networks: readonly string[];
+}
+
 /**
- * Rewrites /etc/hosts of every attached container: its own address, then the members of its
- * user-defined networks by name, short id and aliases (docker resolves names on those, not on its
- * default network).
+ * Rewrites /etc/hosts of the attached containers a join or leave concerns: each lists its own
+ * address, then the members of its user-defined networks by name, short id and aliases (docker
+ * resolves names on those, not on its default network).
  */
-async function refreshHosts(paths: EnginePaths, all: () => Container[]): Promise<void> {
+async function refreshHosts(paths: EnginePaths, all: () => Container[], scope: HostsScope): Promise<void> {
   // Another container may join or leave while these files are written, from another process: the
   // files are written again until the attachments read before and after writing agree, so the last
   // writer always wrote what is attached (each change refreshes after recording its own state).
   for (let round = 0; round < 5; round++) {
     const before = attachedMembers(paths, all());
-    await writeAllHosts(paths, before);
+    await writeAllHosts(paths, before, scope);
     if (JSON.stringify(attachedMembers(paths, all())) === JSON.stringify(before)) return;
   }
 }
@@ -319,8 +329,14 @@ function attachedMembers(paths: EnginePaths, all: Container[]): Member[] {
     .filter((m): m is Member => m.state !== undefined);
 }
 
-async function writeAllHosts(paths: EnginePaths, attached: Member[]): Promise<void> {
+async function writeAllHosts(paths: EnginePaths, attached: Member[], scope: HostsScope): Promise<void> {
   for (const member of attached) {
+    const touched =
+      member.c.id === scope.subject ||
+      member.state.attachments.some(
+        (a) => a.network !== DEFAULT_NETWORK && scope.networks.includes(a.network),
+      );
+    if (!touched) continue;
     const peers: { ip: string; names: string[] }[] = [];
     for (const own of member.state.attachments) {
       if (own.network === DEFAULT_NETWORK) continue;
