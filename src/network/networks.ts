@@ -248,12 +248,6 @@ export class NetworkStore {
     await this.cni.del(networkName, { containerId, ifName, ...(netns ? { netns } : {}) }, list);
   }
 
-  /** The endpoint a cached attachment recorded (undefined when it is not attached). */
-  async endpoint(networkName: string, containerId: string, ifName: string): Promise<Endpoint | undefined> {
-    const cached = await this.cni.cached(networkName, containerId, ifName);
-    return cached?.result ? endpointOf(networkName, ifName, cached.result) : undefined;
-  }
-
   /** The ports every cached attachment publishes (to refuse a host port another container holds). */
   async publishedPorts(): Promise<{ containerId: string; mappings: PortMapping[] }[]> {
     const dir = this.cni.cacheDir;

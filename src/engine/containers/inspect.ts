@@ -1,20 +1,7 @@
-/**
- * A container as Docker's API shows it: `ContainerJSON` (what `docker inspect` prints) and the
- * pieces of `docker ps` that the daemon computes (State, Status, Command). Pure mappings from the
- * record plus the paths the engine knows, so the CLI and the later API print the same thing.
- */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { humanDuration } from '../../common/index.ts';
 import type { MountSpec } from '../../image/index.ts';
 import type { HealthState } from '../health/state.ts';
-import type {
-  Attachment,
-  ContainerNetworkState,
-  EndpointConfig,
-  EndpointsConfig,
-} from '../networks/index.ts';
+import { type Attachment, type EndpointConfig, endpointId, networkFilesIn } from '../networks/index.ts';
 import { DEFAULT_NETWORK_NAME } from '../spec/index.ts';
 import type { Container } from './records.ts';
 import { isRestarting } from './restart-policy.ts';
@@ -203,8 +190,7 @@ function fullHostConfig(c: Container): Record<string, unknown> {
  * filled for the default network only, as docker's.
  */
 function networkSettings(c: Container, dir: string): Record<string, unknown> {
-  const state = readJsonFile<ContainerNetworkState>(path.join(dir, 'network.json'));
-  const desired = readJsonFile<EndpointsConfig>(path.join(dir, 'networks.json'));
+  const { state, desired } = networkFilesIn(dir);
   const networks: Record<string, unknown> = {};
   for (const a of state?.attachments ?? []) networks[a.network] = endpointJson(c, a, desired?.[a.network]);
   for (const name of Object.keys(desired ?? {}))
@@ -263,19 +249,6 @@ function endpointJson(
     GlobalIPv6PrefixLen: 0,
     DNSNames: a && a.network !== DEFAULT_NETWORK_NAME ? [c.name, c.id.slice(0, 12), ...a.aliases] : null,
   };
-}
-
-/** A stable id for a container's endpoint on a network (docker's is random; nothing keys on it). */
-function endpointId(networkId: string, containerId: string): string {
-  return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
-}
-
-function readJsonFile<T>(file: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface InspectPaths {

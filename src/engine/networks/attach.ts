@@ -9,6 +9,7 @@
  * user-defined network the members reach each other by name, short id and aliases: every member's
  * /etc/hosts lists the others (rewritten in place — it is bind-mounted — as they come and go).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -63,6 +64,18 @@ export interface ContainerNetworkState {
 export const netnsPath = (p: EnginePaths, id: string) => path.join(p.runroot, 'netns', id);
 const stateFile = (p: EnginePaths, id: string) => path.join(containerDir(p, id), 'network.json');
 const desiredFile = (p: EnginePaths, id: string) => path.join(containerDir(p, id), 'networks.json');
+
+/** A stable id for a container's endpoint on a network (docker's is random; nothing keys on it). */
+export function endpointId(networkId: string, containerId: string): string {
+  return createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
+}
+
+/** network.json and networks.json of the bundle dir `dir` (each undefined when absent). */
+export function networkFilesIn(dir: string): { state?: ContainerNetworkState; desired?: EndpointsConfig } {
+  const state = readJson<ContainerNetworkState>(path.join(dir, 'network.json'));
+  const desired = readJson<EndpointsConfig>(path.join(dir, 'networks.json'));
+  return { ...(state ? { state } : {}), ...(desired ? { desired } : {}) };
+}
 
 function readJson<T>(file: string): T | undefined {
   try {

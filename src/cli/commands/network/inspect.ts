@@ -18,7 +18,7 @@ const command: CommandDef = {
     await withNetworks(ctx, async ({ engine, networks }) => {
       for (const ref of args) {
         try {
-          found.push(await inspectView(await findView(networks, ref), engine, networks));
+          found.push(inspectView(await findView(networks, ref), engine));
         } catch (err) {
           errors.push(networkError(err).message);
         }

@@ -6,9 +6,11 @@ import {
   type Container,
   containersUsing,
   Engine,
+  endpointId,
   type Network,
   type NetworkStore,
   openNetworks,
+  readNetworkState,
 } from '../../../engine/index.ts';
 import { type Context, daemonError, StatusError } from '../../command.ts';
 import { struct } from '../../render/index.ts';
@@ -93,15 +95,11 @@ export async function findView(networks: NetworkStore, ref: string): Promise<Net
 }
 
 /** docker's `network inspect` shape (API 1.50 Network). */
-export async function inspectView(
-  v: NetworkView,
-  engine: Engine,
-  networks: NetworkStore,
-): Promise<Record<string, unknown>> {
+export function inspectView(v: NetworkView, engine: Engine): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
   if (v.network)
     for (const c of containersUsing(engine.paths, engine.records, v.network))
-      containers[c.id] = await endpointView(c, v, networks);
+      containers[c.id] = endpointView(engine, c, v);
   return struct('network.Inspect', {
     Name: v.name,
     Id: v.id,
@@ -126,15 +124,14 @@ export async function inspectView(
   });
 }
 
-async function endpointView(
-  c: Container,
-  v: NetworkView,
-  networks: NetworkStore,
-): Promise<Record<string, unknown>> {
-  const endpoint = await networks.endpoint(v.name, c.id, 'eth0');
+/** The container's attachment to this network (on whichever interface it has it), as docker lists it. */
+function endpointView(engine: Engine, c: Container, v: NetworkView): Record<string, unknown> {
+  const endpoint = readNetworkState(engine.paths, c.id)?.attachments.find(
+    (a) => a.network === v.name,
+  )?.endpoint;
   return {
     Name: c.name,
-    EndpointID: endpoint ? createHash('sha256').update(`${v.id}/${c.id}`).digest('hex') : '',
+    EndpointID: endpoint ? endpointId(v.id, c.id) : '',
     MacAddress: endpoint?.macAddress ?? '',
     IPv4Address: endpoint ? `${endpoint.ipAddress}/${endpoint.prefixLen}` : '',
     IPv6Address: '',
