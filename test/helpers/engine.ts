@@ -160,7 +160,9 @@ export interface TerminalSession {
 
 /** Runs `skiff ARGS` on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
 export function terminalSession(e: EngineEnv, args: string[]): TerminalSession {
-  const child = spawn('script', ['-qfec', [SKIFF, ...args].join(' '), '/dev/null'], {
+  // `exec`: script runs the line with $SHELL -c, and dash (/bin/sh, or SHELL unset as in CI) would stay
+  // as skiff's parent in the terminal's foreground group and die of a typed Ctrl-C itself (exit 130).
+  const child = spawn('script', ['-qfec', ['exec', SKIFF, ...args].join(' '), '/dev/null'], {
     env: e.env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
