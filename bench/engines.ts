@@ -3,7 +3,7 @@
  * skiff, and podman (Debian's, with runc: its default crun refuses this host's hybrid cgroups).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { importBusybox, removeBridges, SKIFF } from '../test/helpers/engine.ts';
 import { makeRootfs, tempDir } from '../test/helpers/rootfs.ts';
@@ -65,7 +65,20 @@ export async function startMany(
   return ms;
 }
 
-/** skiff and (where installed) podman with the image, in stores that `cleanup` removes. */
+/** Starts `skiff system service` for the engine's store; resolves once it listens, with its stop. */
+async function startService(engine: Engine): Promise<() => void> {
+  const child = spawn(SKIFF, ['system', 'service'], { env: engine.env, stdio: 'ignore' });
+  const socket = path.join(engine.runroot!, 'skiff.sock');
+  for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!existsSync(socket)) throw new Error('skiff system service did not start');
+  return () => child.kill('SIGTERM');
+}
+
+/**
+ * skiff (each command its own process), skiff with its resident service (`skiff system service`:
+ * the CLI's native front hands each command to it) and, where installed, podman — each with the
+ * image, in stores that `cleanup` removes.
+ */
 export async function benchEngines(prefix: string): Promise<{ engines: Engine[]; cleanup: () => void }> {
   const work = tempDir(`${prefix}-`, '/var/tmp');
   // Short: the monitors' attach sockets live under it (a unix socket path holds 107 bytes).
@@ -77,7 +90,17 @@ export async function benchEngines(prefix: string): Promise<{ engines: Engine[];
     env: { ...process.env, SKIFF_ROOT: work.dir, SKIFF_RUNROOT: runroot.dir },
     runroot: runroot.dir,
   };
-  const engines: Engine[] = [skiff];
+  const served = tempDir(`${prefix}-served-`, '/var/tmp');
+  const servedRun = tempDir('sbs-', '/run');
+  await importBusybox(served.dir, IMAGE);
+  const skiffServed: Engine = {
+    name: 'skiff (service)',
+    argv: [SKIFF],
+    env: { ...process.env, SKIFF_ROOT: served.dir, SKIFF_RUNROOT: servedRun.dir },
+    runroot: servedRun.dir,
+  };
+  const stopService = await startService(skiffServed);
+  const engines: Engine[] = [skiff, skiffServed];
   if (which('podman') && which('runc')) {
     const conf = path.join(work.dir, 'containers.conf');
     writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n');
@@ -109,14 +132,19 @@ export async function benchEngines(prefix: string): Promise<{ engines: Engine[];
   return {
     engines,
     cleanup: () => {
-      if (engines[1])
-        spawnSync(engines[1].argv[0]!, [...engines[1].argv.slice(1), 'system', 'reset', '--force'], {
-          env: engines[1].env,
+      const podman = engines.find((e) => e.name.startsWith('podman'));
+      if (podman)
+        spawnSync(podman.argv[0]!, [...podman.argv.slice(1), 'system', 'reset', '--force'], {
+          env: podman.env,
           stdio: 'ignore',
         });
-      removeBridges(work.dir);
-      work.cleanup();
+      stopService();
+      for (const dir of [work, served]) {
+        removeBridges(dir.dir);
+        dir.cleanup();
+      }
       runroot.cleanup();
+      servedRun.cleanup();
     },
   };
 }

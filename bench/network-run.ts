@@ -30,7 +30,9 @@ async function main(): Promise<void> {
       })),
     );
     const results = await measureInterleaved(runners, ITERATIONS);
-    const base = engines.length > 1 ? 'podman (runc) --network bridge' : 'skiff --network bridge';
+    const base = engines.some((e) => e.name.startsWith('podman'))
+      ? 'podman (runc) --network bridge'
+      : 'skiff --network bridge';
     report(`run --rm ${IMAGE} true, ${ITERATIONS} runs each, interleaved (median)`, results, base);
     const added = engines.map((e) => {
       const none = results.find((r) => r.name === `${e.name} --network none`)?.median;

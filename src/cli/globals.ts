@@ -1,6 +1,7 @@
 /** skiff's global options (before the command word), as docker's: --root, --runroot, --log-level. */
 import { EXIT_USAGE, type Globals, StatusError } from './command.ts';
 import type { FlagSpec } from './flags.ts';
+import { currentIo } from './io.ts';
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal'] as const;
 
@@ -54,8 +55,8 @@ export function globalsFrom(flags: Record<string, unknown>): Globals {
   if (!(LOG_LEVELS as readonly string[]).includes(level))
     throw new StatusError(`Unable to parse logging level: ${level}`, EXIT_USAGE);
   return {
-    root: String(flags.root ?? (process.env.SKIFF_ROOT || '/var/lib/skiff')),
-    runroot: String(flags.runroot ?? (process.env.SKIFF_RUNROOT || '/run/skiff')),
+    root: String(flags.root ?? (currentIo().env.SKIFF_ROOT || '/var/lib/skiff')),
+    runroot: String(flags.runroot ?? (currentIo().env.SKIFF_RUNROOT || '/run/skiff')),
     logLevel: level as Globals['logLevel'],
   };
 }

@@ -195,6 +195,10 @@ export const NOUNS: Readonly<Record<string, NounEntry>> = {
         load: () => import('./system/boot.ts'),
       },
       events: { summary: 'Get real time events from the server', load: () => import('./system/events.ts') },
+      service: {
+        summary: 'Run the resident service that runs skiff commands without starting a process each',
+        load: () => import('./system/service.ts'),
+      },
     },
   },
 };

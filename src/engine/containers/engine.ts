@@ -98,6 +98,8 @@ export interface CreateRequest {
   pull?: 'missing' | 'always' | 'never';
   /** docker's NetworkingConfig: per network, --ip and --network-alias. */
   networking?: { EndpointsConfig?: EndpointsConfig };
+  /** Where a pull's progress lines go (default: this process's stderr). */
+  pullLog?: (text: string) => void;
 }
 
 export interface ExecRequest {

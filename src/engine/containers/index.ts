@@ -9,6 +9,8 @@ export {
 } from './engine.ts';
 export * from './inspect.ts';
 export * from './list.ts';
+// The resident service runs each client's command as its own lease holder.
+export { withLeaseHolder } from './lock.ts';
 // docker pause/unpause/top/update (the Engine's methods) and what they answer.
 export { parsePsOutput, type TopResult } from './pause.ts';
 export type { Container, ContainerState } from './records.ts';

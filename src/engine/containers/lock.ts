@@ -3,6 +3,7 @@
  * naming the holder by pid and start time. A holder that died (kill -9 of the CLI mid-step) leaves a
  * stale lease, which the next taker recognises and takes over — so nothing waits forever on a corpse.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { failedPrecondition } from '../../common/index.ts';
 import type { ContainerRecords } from './records.ts';
@@ -19,8 +20,21 @@ function processStartTime(pid: number): string | undefined {
   }
 }
 
-/** This process as a lease holder. */
-export const selfOwner = (): string => `${process.pid}:${processStartTime(process.pid) ?? '0'}`;
+const holders = new AsyncLocalStorage<string>();
+
+/**
+ * Runs fn as its own lease holder within this process: the resident service runs several clients'
+ * commands at once, and each must exclude the others as separate processes would.
+ */
+export function withLeaseHolder<T>(tag: string, fn: () => T): T {
+  return holders.run(tag, fn);
+}
+
+/** This process (and the holder within it) as a lease holder: `pid:starttime[:tag]`. */
+export const selfOwner = (): string => {
+  const tag = holders.getStore();
+  return `${process.pid}:${processStartTime(process.pid) ?? '0'}${tag ? `:${tag}` : ''}`;
+};
 
 /** A lease whose holder is no longer alive (or is another process reusing its pid). */
 export function isStaleOwner(owner: string): boolean {

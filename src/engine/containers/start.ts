@@ -46,7 +46,7 @@ export async function prepareContainer(engine: Engine, request: CreateRequest): 
     store,
     request.config.Image ?? '',
     request.pull ?? 'missing',
-    undefined,
+    request.pullLog,
     (ref) => engine.events.emit('image', 'pull', ref, { name: ref.replace(/(@.*|:[^:/]*)$/, '') }),
   );
   const config = mergeImageConfig(request.config, await imageRuntimeConfig(store, image));

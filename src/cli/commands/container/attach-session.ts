@@ -3,7 +3,9 @@
  * -i) to the container, the window size (with -t), and signals forwarded (docker's --sig-proxy)
  * when there is no terminal to carry Ctrl-C. Resolves with the exit the monitor reports.
  */
+import type { Writable } from 'node:stream';
 import type { AttachClient, Engine, ExitRecord } from '../../../engine/index.ts';
+import { type CommandSignal, currentIo } from '../../io.ts';
 
 export interface SessionOptions {
   tty: boolean;
@@ -13,7 +15,7 @@ export interface SessionOptions {
   sigProxy: boolean;
 }
 
-const PROXIED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+const PROXIED: readonly CommandSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export async function runSession(
   client: AttachClient,
@@ -21,16 +23,19 @@ export async function runSession(
   containerId: string,
   options: SessionOptions,
 ): Promise<ExitRecord> {
+  const io = currentIo();
   const undo: Array<() => void> = [];
-  client.stdout.pipe(process.stdout, { end: false });
-  client.stderr.pipe(options.tty ? process.stdout : process.stderr, { end: false });
+  const stdout = io.stdout();
+  const stderr = options.tty ? stdout : io.stderr();
+  client.stdout.pipe(stdout, { end: false });
+  client.stderr.pipe(stderr, { end: false });
   if (options.stdin) undo.push(relayStdin(client, options.tty));
   if (options.tty) undo.push(followWindowSize(client));
   if (options.sigProxy && !options.tty) undo.push(proxySignals(engine, containerId));
   try {
     const exit = await client.exit;
-    await drain(process.stdout);
-    await drain(process.stderr);
+    await drain(stdout);
+    await drain(stderr);
     return exit;
   } finally {
     for (const fn of undo.reverse()) fn();
@@ -38,9 +43,10 @@ export async function runSession(
 }
 
 function relayStdin(client: AttachClient, tty: boolean): () => void {
-  const stdin = process.stdin;
-  const raw = tty && stdin.isTTY;
-  if (raw) stdin.setRawMode(true);
+  const io = currentIo();
+  const stdin = io.stdin();
+  const raw = tty && io.isTTY(0);
+  if (raw) io.setRawMode(true);
   const onData = (chunk: Buffer) => client.writeStdin(chunk);
   const onEnd = () => client.closeStdin();
   stdin.on('data', onData);
@@ -49,35 +55,36 @@ function relayStdin(client: AttachClient, tty: boolean): () => void {
   return () => {
     stdin.off('data', onData);
     stdin.off('end', onEnd);
-    if (raw) stdin.setRawMode(false);
+    if (raw) io.setRawMode(false);
     stdin.pause();
-    stdin.unref?.();
+    (stdin as { unref?: () => void }).unref?.();
   };
 }
 
 function followWindowSize(client: AttachClient): () => void {
-  const out = process.stdout;
-  if (!out.isTTY) return () => undefined;
-  const send = () => client.resize(out.rows, out.columns);
+  const io = currentIo();
+  if (!io.windowSize()) return () => undefined;
+  const send = () => {
+    const size = io.windowSize();
+    if (size) client.resize(size.rows, size.columns);
+  };
   send();
-  out.on('resize', send);
-  return () => out.off('resize', send);
+  return io.onResize(send);
 }
 
 function proxySignals(engine: Engine, id: string): () => void {
-  const handlers = PROXIED.map((signal) => {
-    const handler = () => {
+  const io = currentIo();
+  const undo = PROXIED.map((signal) =>
+    io.onSignal(signal, () => {
       engine.kill(id, signal).catch(() => undefined);
-    };
-    process.on(signal, handler);
-    return [signal, handler] as const;
-  });
+    }),
+  );
   return () => {
-    for (const [signal, handler] of handlers) process.off(signal, handler);
+    for (const fn of undo) fn();
   };
 }
 
-function drain(stream: NodeJS.WriteStream): Promise<void> {
+function drain(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     if (stream.writableLength === 0) resolve();
     else stream.once('drain', () => resolve());

@@ -14,7 +14,7 @@ const command: CommandDef = {
     const options = parseRunFlags(parsed, { verb: 'create' });
     return withEngine(ctx, async (engine) => {
       try {
-        ctx.out(`${(await engine.create(options)).id}\n`);
+        ctx.out(`${(await engine.create({ ...options, pullLog: ctx.err })).id}\n`);
       } catch (err) {
         throw runError(ctx.commandPath, err);
       }

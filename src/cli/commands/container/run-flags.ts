@@ -16,6 +16,7 @@ import {
 } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
 import type { FlagSpec, ParsedArgs } from '../../flags.ts';
+import { currentIo } from '../../io.ts';
 import { HEALTH_FLAGS, healthConfig, NO_HEALTHCHECK_FLAG } from './health-flags.ts';
 import { endpointsConfig, NETWORK_FLAGS, parseNetworkFlags } from './network-flags.ts';
 
@@ -241,7 +242,7 @@ function absolutized(source: string, cwd: string): string {
 }
 
 /** docker's MountOpt.Set: `type=bind,source=/a,target=/b,readonly`. */
-export function parseMount(text: string, cwd = process.cwd()): Mount {
+export function parseMount(text: string, cwd = currentIo().cwd): Mount {
   const mount: Mount = { Type: 'volume' };
   const volume = () => (mount.VolumeOptions ??= {});
   const bind = () => (mount.BindOptions ??= {});
@@ -351,7 +352,7 @@ function validateEnv(text: string, env: RunFlagsContext['env']): string {
 export function parseEnvFile(file: string, env: RunFlagsContext['env']): string[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path.resolve(currentIo().cwd, file), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(`open ${file}: ${code === 'ENOENT' ? 'no such file or directory' : code}`, {
@@ -428,7 +429,7 @@ function parseSecurityOpt(text: string): string {
   if (key !== 'seccomp' || value === 'builtin' || value === 'unconfined') return text;
   let content: string;
   try {
-    content = readFileSync(value, 'utf8');
+    content = readFileSync(path.resolve(currentIo().cwd, value), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
@@ -471,8 +472,8 @@ export function parseRunFlags(parsed: ParsedArgs, context: RunFlagsContext = { v
 
 function translate(parsed: ParsedArgs, context: RunFlagsContext): RunFlags {
   const f = parsed.flags;
-  const env = context.env ?? process.env;
-  const cwd = context.cwd ?? process.cwd();
+  const env = context.env ?? currentIo().env;
+  const cwd = context.cwd ?? currentIo().cwd;
   const strings = (name: string) => (f[name] as string[] | undefined) ?? [];
   const text = (name: string) => f[name] as string | undefined;
   const bytes = (name: string) => {

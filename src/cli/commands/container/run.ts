@@ -15,7 +15,7 @@ const command: CommandDef = {
     return withEngine(ctx, async (engine) => {
       let container: Awaited<ReturnType<typeof engine.create>>;
       try {
-        container = await engine.create(options);
+        container = await engine.create({ ...options, pullLog: ctx.err });
       } catch (err) {
         throw runError(ctx.commandPath, err);
       }
