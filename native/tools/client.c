@@ -165,9 +165,14 @@ static void set_raw(int on)
 	if (on) {
 		if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
 			return;
+		// Exactly libuv's raw mode (uv_tty_set_mode), so a served -it behaves as one run by Node.
 		struct termios t = saved_termios;
-		cfmakeraw(&t);
-		t.c_oflag |= OPOST | ONLCR; // as Node's raw mode: output keeps its newline translation
+		t.c_iflag &= ~(tcflag_t)(BRKINT | ICRNL | INPCK | ISTRIP | IXON);
+		t.c_oflag |= ONLCR;
+		t.c_cflag |= CS8;
+		t.c_lflag &= ~(tcflag_t)(ECHO | ICANON | IEXTEN | ISIG);
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
 	} else {
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_termios);
