@@ -230,7 +230,14 @@ test('a terminal: -it gets raw input and a tty through the service', async (t) =
   const shown = await term.waitFor('got hello');
   assert.match(shown, /got hello/);
   assert.equal(await term.exited, 0);
-  assert.equal(await service.served(), 1);
+  // The terminal's size is the container's before its program runs.
+  const sized = spawnSync(
+    'script',
+    ['-qfec', `stty rows 30 cols 100; exec ${SKIFF} run --rm -t --network none busybox stty -a`, '/dev/null'],
+    { env: s.env, encoding: 'utf8', input: '' },
+  );
+  assert.match(sized.stdout, /rows 30; columns 100;/);
+  assert.equal(await service.served(), 2);
 });
 
 test('the service: SIGTERM stops it and removes its socket; a dead one is replaced; --time ends an idle one', async (t) => {

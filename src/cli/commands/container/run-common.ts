@@ -2,6 +2,7 @@
 import { SkiffError } from '../../../common/index.ts';
 import { AttachClient, type Container, type Engine, hasRestartPolicy } from '../../../engine/index.ts';
 import { EXIT_USAGE, StatusError } from '../../command.ts';
+import { currentIo } from '../../io.ts';
 import { runSession } from './attach-session.ts';
 
 /** docker run's own failures: `docker: Error response from daemon: …` and exit 125 (or 126/127). */
@@ -40,6 +41,10 @@ export async function startAttached(
       beforeStart: async (dir, c) => {
         client = await AttachClient.connect(dir);
         if (claim) client.claimCleanup();
+        // The terminal's size before the program runs (docker's ConsoleSize): a resize after start
+        // races a program that asks at once (`stty -a` would find 0x0).
+        const size = options.tty ? currentIo().windowSize() : undefined;
+        if (size) client.resize(size.rows, size.columns);
         engine.emitContainer(c, 'attach');
       },
     });
