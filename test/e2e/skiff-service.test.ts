@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { type EngineEnv, engineEnv, SKIFF, terminalSession } from '../helpers/engine.ts';
 import { eventually } from '../helpers/host.ts';
+import { startRegistry } from '../helpers/registry.ts';
 
 interface Running {
   child: ChildProcess;
@@ -291,4 +292,25 @@ test('a client speaking nonsense is dropped, and the service serves the next one
   }
   assert.equal(s.ok(['run', '--rm', '--network', 'none', 'busybox', 'echo', 'fine']), 'fine');
   assert.equal(await service.served(), 1);
+});
+
+test('push and pull are served: an image goes to a registry and comes back, with docker progress', async (t) => {
+  const registry = await startRegistry(t);
+  const s = await engineEnv(t);
+  const service = await startService(s, t);
+  const ref = `${registry.host}/served/busybox:1`;
+  s.ok(['tag', 'busybox', ref]);
+  const pushed = s.skiff(['push', ref]);
+  assert.equal(pushed.status, 0, pushed.stderr);
+  assert.match(pushed.stdout, /digest: sha256:[0-9a-f]{64}/);
+  s.ok(['rmi', ref]);
+  const pulled = s.skiff(['pull', ref]);
+  assert.equal(pulled.status, 0, pulled.stderr);
+  assert.match(pulled.stdout, /Pull complete/);
+  assert.match(pulled.stdout, new RegExp(`Downloaded newer image for ${ref.replace(/[.]/g, '\\.')}`));
+  assert.equal(s.ok(['run', '--rm', '--network', 'none', ref, 'echo', 'pulled']), 'pulled');
+  const missing = s.skiff(['pull', `${registry.host}/served/nosuch:1`]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /manifest unknown/);
+  assert.equal(await service.served(), 6, service.log());
 });

@@ -35,7 +35,7 @@ const SERVED: Readonly<Record<string, ReadonlySet<string>>> = {
     'cleanup',
     'logs',
   ]),
-  image: new Set(['ls', 'inspect', 'tag', 'rm', 'history']),
+  image: new Set(['ls', 'inspect', 'tag', 'rm', 'history', 'pull', 'push']),
   network: new Set(['ls', 'inspect', 'create', 'rm', 'connect', 'disconnect']),
   volume: new Set(['ls', 'inspect', 'create', 'rm']),
 };

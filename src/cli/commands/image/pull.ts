@@ -21,6 +21,7 @@ import {
   referenceName,
 } from '../../../image/index.ts';
 import { type CommandDef, type Context, daemonError, EXIT_FAILURE, StatusError } from '../../command.ts';
+import { currentIo } from '../../io.ts';
 import { emitImageEvent } from './events.ts';
 import { familiar } from './shared.ts';
 
@@ -43,7 +44,7 @@ export function parsePlatform(text: string): Platform {
 }
 
 function progressMode(text: string): ProgressMode {
-  if (text === 'auto') return process.stdout.isTTY ? 'terminal' : 'plain';
+  if (text === 'auto') return currentIo().isTTY(1) ? 'terminal' : 'plain';
   if (text === 'tty') return 'terminal';
   if (text === 'plain' || text === 'json') return text;
   throw new StatusError(`invalid --progress "${text}": expected auto, tty, plain or json`, EXIT_FAILURE);
@@ -89,7 +90,9 @@ const command: CommandDef = {
     if (allTags && (named.tag !== undefined || named.digest !== undefined))
       throw new StatusError("tag can't be used with --all-tags/-a", EXIT_FAILURE);
     const mode = progressMode(typeof flags.progress === 'string' ? flags.progress : 'auto');
-    const progress = new PullProgressWriter(ctx.out, mode, { columns: process.stdout.columns });
+    const progress = new PullProgressWriter(ctx.out, mode, {
+      columns: currentIo().windowSize()?.columns || undefined,
+    });
     const store = await ImageStore.open({ root: ctx.globals.root, platform });
     try {
       if (allTags) return await pullAllTags(ctx, store, input, quiet, progress);
