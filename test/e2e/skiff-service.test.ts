@@ -245,6 +245,9 @@ test('the service: SIGTERM stops it and removes its socket; a dead one is replac
   const s = await engineEnv(t);
   const socket = path.join(s.runroot, 'skiff.sock');
   const first = await startService(s, t);
+  const twice = s.skiff(['system', 'service']);
+  assert.equal(twice.status, 1);
+  assert.match(twice.stderr, /a service already listens on .*skiff\.sock/);
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 0);
   assert.ok(!existsSync(socket), 'socket removed');

@@ -6,7 +6,7 @@
  * from the service's in what skiff reads (roots, registries, credentials), another store.
  */
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { FrameDecoder, withLeaseHolder } from '../../engine/index.ts';
 import { Declined, type Gate, runCli } from '../cli.ts';
@@ -42,6 +42,17 @@ const SERVED: Readonly<Record<string, ReadonlySet<string>>> = {
 
 /** Environment skiff reads below the command line: a client must agree with the service on all. */
 const SHARED_ENV = /^(SKIFF_|DOCKER_)|^(HOME|PATH|XDG_RUNTIME_DIR|REGISTRY_AUTH_FILE)$/;
+
+/** Whether something accepts connections on the socket file. */
+function answers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(file, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+}
 
 export function socketPath(runroot: string): string {
   return path.join(runroot, 'skiff.sock');
@@ -91,7 +102,10 @@ export class Service {
     const service = new Service(options);
     const file = socketPath(options.globals.runroot);
     mkdirSync(options.globals.runroot, { recursive: true, mode: 0o700 });
-    if (existsSync(file)) unlinkSync(file);
+    if (existsSync(file)) {
+      if (await answers(file)) throw new Error(`a service already listens on ${file}`);
+      unlinkSync(file); // left by a service that died
+    }
     await new Promise<void>((resolve, reject) => {
       service.server.once('error', reject);
       service.server.listen(file, () => resolve());
