@@ -7,7 +7,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { isatty } from 'node:tty';
 
 /** The signals a command may handle itself (the rest keep their default action). */
 export type CommandSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGQUIT' | 'SIGUSR1' | 'SIGUSR2';
@@ -49,6 +48,9 @@ function writeAll(fd: number, text: string): void {
     }
   }
 }
+
+/** node:tty, loaded when first asked: it pulls in net and streams, a third of `skiff --version`. */
+const isatty = (fd: number): boolean => process.getBuiltinModule('node:tty').isatty(fd);
 
 /** This process's own terminal. */
 function processIo(): Io {
